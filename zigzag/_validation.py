@@ -1,0 +1,54 @@
+"""Input checks used at the public boundary.
+
+Every message names the parameter, what was expected, what was received and,
+where there is one, the fix. Internal functions trust what these return.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+
+import numpy as np
+
+
+def check_int(value, name: str, *, minimum: int | None = None, caller: str = "") -> int:
+    """Return ``value`` as an int, or raise naming ``name`` and the allowed range."""
+    where = f" of {caller}" if caller else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"The {name!r} parameter{where} must be an int, got {type(value).__name__} {value!r}."
+        )
+    if minimum is not None and value < minimum:
+        raise ValueError(
+            f"The {name!r} parameter{where} must be an int in the range [{minimum}, inf). "
+            f"Got {value!r} instead."
+        )
+    return int(value)
+
+
+def check_float(value, name: str, *, low=None, high=None, caller: str = "") -> float:
+    """Return ``value`` as a float in the closed range [low, high]."""
+    where = f" of {caller}" if caller else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"The {name!r} parameter{where} must be a real number, got {type(value).__name__} {value!r}."
+        )
+    value = float(value)
+    if not np.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(
+            f"The {name!r} parameter{where} must be a finite number in [{lo}, {hi}]. Got {value!r} instead."
+        )
+    return value
+
+
+def check_option(value, name: str, options: Iterable[str], *, caller: str = "") -> str:
+    """Return ``value`` if it is one of ``options``, else raise listing them."""
+    options = tuple(options)
+    if not isinstance(value, str) or value not in options:
+        where = f" of {caller}" if caller else ""
+        choices = ", ".join(repr(o) for o in options)
+        raise ValueError(f"The {name!r} parameter{where} must be one of {choices}. Got {value!r} instead.")
+    return value

@@ -1,0 +1,23 @@
+"""From real models to point clouds: transformers models, any torch module, extraction folders.
+
+torch and transformers are imported here and in :mod:`zigzag.models` /
+:mod:`zigzag.baselines` only, and lazily, so the TDA core needs numpy alone.
+"""
+
+from .families import FAMILIES, family_of
+from .hf import NAMED_HOOKS, extract
+from .pooling import POOLINGS, pool
+from .streaming import load_extraction, read_manifest
+from .torch_module import extract_from_module
+
+__all__ = [
+    "FAMILIES",
+    "NAMED_HOOKS",
+    "POOLINGS",
+    "extract",
+    "extract_from_module",
+    "family_of",
+    "load_extraction",
+    "pool",
+    "read_manifest",
+]

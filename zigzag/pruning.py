@@ -1,0 +1,374 @@
+"""Which decoder blocks to remove: the zigzag criterion and the plan type every criterion shares.
+
+Index convention (SPEC §6). A model with L blocks gives n = L + 1
+representations: representation ``l`` (0-based) is the output of block ``l``
+for ``l = 0 .. L-1``, and representation ``L = n - 1`` is the final norm. A
+profile ``r`` therefore has n entries, blocks are indexed ``0 .. n-2``, and the
+last representation counts for the maximum of ``r`` but is never removed.
+
+The zigzag criterion (Gardinazzi et al.) uses the average persistence
+similarity ``r(l) = S̄_1(l)`` (see :func:`zigzag.descriptors.average_similarity`):
+a block whose representation shares most of its 1-cycles with every other
+layer adds little and can go.
+
+* tolerance ``q``: remove the blocks ``l < n-1`` with ``r(l) >= q * max r``;
+* exact count ``m``: remove the contiguous window of m blocks with the
+  highest mean ``r``.
+
+:class:`PrunePlan` is the result of any criterion (zigzag, angular distance,
+Block Influence, ...), so plans can be compared and applied the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from ._validation import check_float, check_int, check_option
+
+__all__ = [
+    "PrunePlan",
+    "pruning_profile",
+    "prune_plan",
+    "prune_plans",
+    "threshold_blocks",
+    "best_window",
+]
+
+NORMALIZATIONS = ("column", "row", "none")
+
+
+@dataclass(frozen=True, eq=False)
+class PrunePlan:
+    """Blocks to remove from a model, and where that choice came from.
+
+    Parameters
+    ----------
+    criterion : str
+        Name of the rule, e.g. ``"zigzag-S1"``, ``"angular-last"``,
+        ``"block-influence"``.
+    blocks : iterable of int
+        0-based decoder-block indices to remove; stored sorted and unique as a
+        tuple.
+    n_blocks : int
+        Number of blocks L of the model (blocks are ``0 .. L-1``).
+    scores : array-like of shape (n_scores,)
+        The per-layer profile the plan came from (for the zigzag criterion
+        ``n_scores = L + 1``: one per representation, the final norm last).
+    q : float or None, default=None
+        The tolerance, when the plan came from a threshold.
+    blocks_requested : int or None, default=None
+        The number of blocks asked for, when the plan came from a count.
+    params : mapping, default={}
+        Everything else that made the plan (homology dimension,
+        normalisation, window rule, the barcode's parameters, ...).
+
+    Raises
+    ------
+    ValueError
+        If a block index lies outside ``0 .. n_blocks-1``.
+
+    Examples
+    --------
+    >>> plan = PrunePlan("manual", blocks=[3, 2], n_blocks=8, scores=np.zeros(9))
+    >>> plan.blocks, plan.n_removed
+    ((2, 3), 2)
+    """
+
+    criterion: str
+    blocks: tuple
+    n_blocks: int
+    scores: np.ndarray
+    q: float | None = None
+    blocks_requested: int | None = None
+    params: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        n_blocks = check_int(self.n_blocks, "n_blocks", minimum=0, caller="PrunePlan")
+        blocks = tuple(sorted({int(b) for b in np.asarray(list(self.blocks), dtype=np.int64).ravel()}))
+        if blocks and (blocks[0] < 0 or blocks[-1] >= n_blocks):
+            raise ValueError(
+                f"The 'blocks' of PrunePlan must be 0-based indices in 0..{n_blocks - 1} "
+                f"(n_blocks={n_blocks}); got {list(blocks)}."
+            )
+        scores = np.array(self.scores, dtype=float).ravel()
+        scores.setflags(write=False)
+        object.__setattr__(self, "n_blocks", n_blocks)
+        object.__setattr__(self, "blocks", blocks)
+        object.__setattr__(self, "scores", scores)
+        object.__setattr__(self, "q", None if self.q is None else float(self.q))
+        object.__setattr__(
+            self, "blocks_requested", None if self.blocks_requested is None else int(self.blocks_requested)
+        )
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    @property
+    def n_removed(self) -> int:
+        """Number of blocks the plan removes."""
+        return len(self.blocks)
+
+    @property
+    def kept(self) -> tuple:
+        """0-based indices of the blocks that stay, ascending."""
+        removed = set(self.blocks)
+        return tuple(b for b in range(self.n_blocks) if b not in removed)
+
+    @property
+    def label(self) -> str:
+        """Short text naming the rule: ``"q=0.9"``, ``"m=8"`` or the criterion."""
+        if self.q is not None:
+            return f"q={self.q:g}"
+        if self.blocks_requested is not None:
+            return f"m={self.blocks_requested}"
+        return self.criterion
+
+    def ranges(self) -> list:
+        """The removed blocks as inclusive ``(first, last)`` runs, e.g. ``[(20, 27)]``."""
+        runs = []
+        for b in self.blocks:
+            if runs and b == runs[-1][1] + 1:
+                runs[-1][1] = b
+            else:
+                runs.append([b, b])
+        return [tuple(r) for r in runs]
+
+    def describe(self) -> str:
+        """One line for people: rule, removed blocks as ranges, count out of total."""
+        text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.ranges()) or "none"
+        return f"{self.criterion} {self.label}: remove blocks {text} ({self.n_removed} of {self.n_blocks})"
+
+    def __repr__(self) -> str:
+        rule = f"q={self.q:g}, " if self.q is not None else ""
+        rule += f"blocks_requested={self.blocks_requested}, " if self.blocks_requested is not None else ""
+        return (
+            f"PrunePlan(criterion={self.criterion!r}, {rule}blocks={list(self.blocks)}, "
+            f"n_removed={self.n_removed}, n_blocks={self.n_blocks})"
+        )
+
+    def to_dict(self) -> dict:
+        """Plain, JSON-ready dict of every field (``scores`` as a list)."""
+        return {
+            "criterion": self.criterion,
+            "blocks": list(self.blocks),
+            "n_blocks": self.n_blocks,
+            "n_removed": self.n_removed,
+            "q": self.q,
+            "blocks_requested": self.blocks_requested,
+            "scores": [float(v) for v in self.scores],
+            "params": _jsonable(dict(self.params)),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "PrunePlan":
+        """Inverse of :meth:`to_dict` (``n_removed`` is recomputed)."""
+        return cls(
+            criterion=data["criterion"], blocks=data["blocks"], n_blocks=data["n_blocks"],
+            scores=data.get("scores", []), q=data.get("q"), blocks_requested=data.get("blocks_requested"),
+            params=data.get("params", {}),
+        )
+
+
+def _jsonable(value):
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+# ---------------------------------------------------------------- generic rules on a score profile
+def threshold_blocks(scores, q: float) -> tuple:
+    """Blocks ``l < n-1`` with ``scores[l] >= q * max(scores)`` (the maximum over all n entries).
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        One score per representation, the final-norm representation last.
+    q : float in [0, 1]
+
+    Returns
+    -------
+    tuple of int
+    """
+    scores = np.asarray(scores, dtype=float)
+    top = np.nanmax(scores) if scores.size else 0.0
+    hits = np.flatnonzero(scores[:-1] >= q * top)
+    return tuple(int(b) for b in hits)
+
+
+def best_window(scores, m: int, *, highest: bool = True) -> tuple:
+    """The ``m`` contiguous indices whose scores have the highest (or lowest) mean.
+
+    Ties go to the earliest window.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_candidates,)
+        One score per candidate block (pass ``scores[:-1]`` to leave out a
+        final-norm entry).
+    m : int
+        Window length, ``1 <= m <= n_candidates``.
+    highest : bool, default=True
+        Take the window with the highest mean; False for the lowest.
+
+    Returns
+    -------
+    tuple of int
+        ``(start, ..., start + m - 1)``.
+    """
+    scores = np.asarray(scores, dtype=float)
+    m = check_int(m, "m", minimum=1, caller="best_window")
+    if m > scores.size:
+        raise ValueError(f"Cannot take a window of {m} blocks out of {scores.size}; pass m <= {scores.size}.")
+    csum = np.concatenate([[0.0], np.cumsum(scores)])
+    sums = csum[m:] - csum[:-m]
+    start = int(np.argmax(sums) if highest else np.argmin(sums))
+    return tuple(range(start, start + m))
+
+
+# ---------------------------------------------------------------- the zigzag criterion
+def pruning_profile(barcode, *, dim: int = 1, normalization: str = "column") -> np.ndarray:
+    """The profile ``r(l)`` that drives the zigzag criterion, one value per representation.
+
+    ``r = S̄_p`` (:func:`zigzag.descriptors.average_similarity`), by default
+    ``p = 1`` with column normalisation, as in the paper.
+
+    Parameters
+    ----------
+    barcode : Barcode
+    dim : int, default=1
+        Homology dimension p.
+    normalization : {"column", "row", "none"}, default="column"
+        ``"column"``: ``S(l, j) / beta(j)`` (paper); ``"row"``:
+        ``S(l, j) / beta(l)``; ``"none"``: raw ``S(l, j)``.
+
+    Returns
+    -------
+    ndarray of shape (n_layers,)
+    """
+    from .descriptors import average_similarity
+
+    return average_similarity(barcode, dim=dim, normalization=normalization)
+
+
+def _item(value):
+    """numpy scalars to Python ones, so the checks see ints and floats."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_barcode(barcode, caller):
+    from .barcode import Barcode
+
+    if not isinstance(barcode, Barcode):
+        raise TypeError(
+            f"{caller} needs a zigzag.Barcode, got {type(barcode).__name__}. "
+            "Load one with zigzag.Barcode.load(path) or compute it with zigzag.compute(clouds)."
+        )
+    if barcode.n_layers < 2:
+        raise ValueError(f"{caller} needs at least 2 representations (1 block); the barcode has {barcode.n_layers}.")
+
+
+def prune_plans(barcode, q=(), blocks=(), *, dim: int = 1, normalization: str = "column") -> list:
+    """Zigzag pruning plans for several tolerances and/or block counts at once.
+
+    Parameters
+    ----------
+    barcode : Barcode
+        Over n = L + 1 representations (the final norm last).
+    q : float or iterable of float, default=()
+        Tolerances in [0, 1]: remove the blocks ``l < n-1`` with
+        ``r(l) >= q * max r``. 0.9 and 0.8 are the paper's "10%" and "20%".
+    blocks : int or iterable of int, default=()
+        Exact numbers m of blocks: remove the contiguous window of m blocks
+        with the highest mean ``r``.
+    dim : int, default=1
+        Homology dimension p of ``r = S̄_p``.
+    normalization : {"column", "row", "none"}, default="column"
+        See :func:`pruning_profile`.
+
+    Returns
+    -------
+    list of PrunePlan
+        The q plans first (in the order given), then the m plans.
+
+    Examples
+    --------
+    >>> plans = prune_plans(bars, q=[0.9, 0.8])          # doctest: +SKIP
+    >>> [p.ranges() for p in plans]                        # doctest: +SKIP
+    [[(20, 27)], [(18, 29)]]
+    """
+    _check_barcode(barcode, "prune_plans")
+    dim = check_int(dim, "dim", minimum=0, caller="prune_plans")
+    normalization = check_option(normalization, "normalization", NORMALIZATIONS, caller="prune_plans")
+    qs = [q] if np.isscalar(q) else list(q)
+    qs = [check_float(_item(v), "q", low=0.0, high=1.0, caller="prune_plans") for v in qs]
+    ms = [blocks] if np.isscalar(blocks) else list(blocks)
+    ms = [_item(m) for m in ms]
+    n_blocks = barcode.n_layers - 1
+    ms = [check_int(m, "blocks", minimum=1, caller="prune_plans") for m in ms]
+    for m in ms:
+        if m > n_blocks:
+            raise ValueError(
+                f"The 'blocks' parameter of prune_plans must be at most the number of blocks {n_blocks} "
+                f"(n_layers - 1); got {m}."
+            )
+    r = pruning_profile(barcode, dim=dim, normalization=normalization)
+    criterion = f"zigzag-S{dim}"
+    params = {"dim": dim, "normalization": normalization, "barcode": dict(barcode.params)}
+    plans = [
+        PrunePlan(criterion, threshold_blocks(r, qv), n_blocks, r, q=qv, params={**params, "rule": "threshold"})
+        for qv in qs
+    ]
+    plans += [
+        PrunePlan(criterion, best_window(r[:-1], m), n_blocks, r, blocks_requested=m,
+                  params={**params, "rule": "best-window"})
+        for m in ms
+    ]
+    return plans
+
+
+def prune_plan(barcode, q: float | None = 0.9, *, blocks: int | None = None, dim: int = 1,
+               normalization: str = "column") -> PrunePlan:
+    """The zigzag pruning plan for one tolerance ``q`` or one exact block count.
+
+    Parameters
+    ----------
+    barcode : Barcode
+        Over n = L + 1 representations (the final norm last).
+    q : float in [0, 1] or None, default=0.9
+        Remove the blocks ``l < n-1`` with ``r(l) >= q * max r``. Ignored
+        (may be left at its default) when ``blocks`` is given.
+    blocks : int, optional
+        Remove exactly this many blocks: the contiguous window with the
+        highest mean ``r``.
+    dim : int, default=1
+        Homology dimension p of ``r = S̄_p``.
+    normalization : {"column", "row", "none"}, default="column"
+        See :func:`pruning_profile`.
+
+    Returns
+    -------
+    PrunePlan
+        ``criterion="zigzag-S1"`` (for dim 1), 0-based block indices,
+        ``scores`` = the profile ``r`` of shape (n_layers,).
+
+    Examples
+    --------
+    >>> plan = prune_plan(bars, q=0.9)     # doctest: +SKIP
+    >>> plan.blocks                         # doctest: +SKIP
+    (20, 21, 22, 23, 24, 25, 26, 27)
+    """
+    if blocks is not None:
+        return prune_plans(barcode, blocks=[blocks], dim=dim, normalization=normalization)[0]
+    if q is None:
+        raise ValueError("prune_plan needs either q (a tolerance in [0, 1], e.g. 0.9) or blocks (a count, e.g. 8).")
+    return prune_plans(barcode, q=[q], dim=dim, normalization=normalization)[0]
