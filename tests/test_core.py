@@ -87,17 +87,17 @@ def test_relabelling_points_leaves_the_barcode_unchanged(rng):
     assert len(a) > 0 and a.same_bars(b, check_types=True)
 
 
-@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
-def test_knn_matches_brute_force_with_ties(metric):
+@pytest.mark.parametrize("metric, dtype", [("euclidean", np.float64), ("euclidean", np.float32), ("cosine", np.float64)])
+def test_knn_matches_brute_force_with_ties(metric, dtype):
     rng = np.random.default_rng(1)
-    for _ in range(50):
-        n, dim, k = int(rng.integers(3, 60)), int(rng.integers(1, 6)), int(rng.integers(1, 8))
+    for _ in range(60):
+        n, dim, k = int(rng.integers(3, 300)), int(rng.integers(1, 6)), int(rng.integers(1, 8))
         k = min(k, n - 1)
         if metric == "euclidean":
             x = rng.integers(-2, 3, size=(n, dim)).astype(float)  # many exact ties and duplicates
         else:  # angles between lattice points tie only up to rounding; duplicates tie exactly
             x = rng.normal(size=(n, dim))[rng.integers(0, max(2, n // 2), n)]
-        got = knn_indices(x, k, metric=metric, block_size=int(rng.integers(1, 20)))
+        got = knn_indices(x.astype(dtype), k, metric=metric, block_size=int(rng.integers(1, 70)))
         assert np.array_equal(got, brute_knn(x, k, metric))
 
 

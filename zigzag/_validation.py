@@ -52,3 +52,22 @@ def check_option(value, name: str, options: Iterable[str], *, caller: str = "") 
         choices = ", ".join(repr(o) for o in options)
         raise ValueError(f"The {name!r} parameter{where} must be one of {choices}. Got {value!r} instead.")
     return value
+
+
+def python_scalar(value):
+    """numpy scalars to Python ones, so the checks above see ints and floats."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def check_barcode(barcode, caller: str, *, min_layers: int = 1):
+    """Return ``barcode`` if it is a :class:`zigzag.Barcode` with at least ``min_layers`` layers."""
+    from .barcode import Barcode
+
+    if not isinstance(barcode, Barcode):
+        raise TypeError(
+            f"{caller} needs a zigzag.Barcode, got {type(barcode).__name__}. "
+            "Load one with zigzag.Barcode.load(path) or compute it with zigzag.compute(clouds)."
+        )
+    if barcode.n_layers < min_layers:
+        raise ValueError(f"{caller} needs at least {min_layers} representations; the barcode has {barcode.n_layers}.")
+    return barcode

@@ -40,14 +40,14 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
 from ._files import write_json
-from ._validation import check_float, check_int, check_option
+from ._validation import check_barcode, check_float, check_int, check_option, python_scalar
 
 __all__ = [
     "Descriptors",
@@ -75,20 +75,9 @@ MATRICES = ("histogram", "similarity")
 
 
 # ---------------------------------------------------------------- input checks
-def _check_barcode(barcode, caller: str):
-    from .barcode import Barcode
-
-    if not isinstance(barcode, Barcode):
-        raise TypeError(
-            f"{caller} needs a zigzag.Barcode, got {type(barcode).__name__}. "
-            "Load one with zigzag.Barcode.load(path) or compute it with zigzag.compute(clouds)."
-        )
-    return barcode
-
-
 def _check_dims(dims, caller: str) -> tuple:
     values = [dims] if np.isscalar(dims) else list(dims)
-    out = tuple(check_int(_item(p), "dims", minimum=0, caller=caller) for p in values)
+    out = tuple(check_int(python_scalar(p), "dims", minimum=0, caller=caller) for p in values)
     if not out:
         raise ValueError(f"The 'dims' parameter of {caller} must name at least one homology dimension, e.g. (0, 1).")
     if len(set(out)) != len(out):
@@ -98,14 +87,10 @@ def _check_dims(dims, caller: str) -> tuple:
 
 def _check_alpha(alpha, caller: str) -> tuple:
     values = [alpha] if np.isscalar(alpha) else list(alpha)
-    out = tuple(check_float(_item(a), "alpha", low=0.0, caller=caller) for a in values)
+    out = tuple(check_float(python_scalar(a), "alpha", low=0.0, caller=caller) for a in values)
     if not out:
         raise ValueError(f"The 'alpha' parameter of {caller} must hold at least one exponent >= 0, e.g. 1.0.")
     return out
-
-
-def _item(value):
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _safe_div(num, den) -> np.ndarray:
@@ -189,7 +174,7 @@ def birth_death_histogram(barcode, dim: int = 1) -> np.ndarray:
     >>> birth_death_histogram(bars, 1)[1, 3]                      # doctest: +SKIP
     1
     """
-    _check_barcode(barcode, "birth_death_histogram")
+    check_barcode(barcode, "birth_death_histogram")
     return _histogram(barcode, check_int(dim, "dim", minimum=0, caller="birth_death_histogram"))
 
 
@@ -548,7 +533,7 @@ def describe(barcode, dims=(0, 1, 2), alpha=(0.0, 1.0), *, threshold: float = 0.
     >>> int(desc.average_similarity[1].argmax())          # doctest: +SKIP
     23
     """
-    _check_barcode(barcode, "describe")
+    check_barcode(barcode, "describe")
     dims = _check_dims(dims, "describe")
     alphas = _check_alpha(alpha, "describe")
     threshold = check_float(threshold, "threshold", low=0.0, high=1.0, caller="describe")
@@ -773,9 +758,9 @@ class DescriptorVectorizer:
         return {
             "curves": tuple(curves),
             "dims": _check_dims(self.dims, caller),
-            "alpha": check_float(_item(self.alpha), "alpha", low=0.0, caller=caller),
-            "n_points": check_int(_item(self.n_points), "n_points", minimum=2, caller=caller),
-            "threshold": check_float(_item(self.threshold), "threshold", low=0.0, high=1.0, caller=caller),
+            "alpha": check_float(python_scalar(self.alpha), "alpha", low=0.0, caller=caller),
+            "n_points": check_int(python_scalar(self.n_points), "n_points", minimum=2, caller=caller),
+            "threshold": check_float(python_scalar(self.threshold), "threshold", low=0.0, high=1.0, caller=caller),
             "brf_index": check_option(self.brf_index, "brf_index", BRF_INDEX, caller=caller),
             "normalization": check_option(self.normalization, "normalization", NORMALIZATIONS, caller=caller),
         }

@@ -1,10 +1,11 @@
 """Exact k nearest neighbours of every point, and the kNN graph built from them.
 
 Distances come from blocked matrix products, so memory stays O(N * block)
-and no N x N matrix is ever formed. Ties are broken by point index: every
-candidate near the k-th distance is re-measured exactly, pair by pair, and
-neighbours are sorted by (exact distance, index). The same input therefore
-gives the same graph on any machine.
+and no N x N matrix is ever formed. Ties are broken by point index: the
+chosen neighbours are re-measured exactly (elementwise, float64) and sorted
+by (exact distance, index), and any row whose k-th and (k+1)-th candidates
+are within the products' rounding error is settled against every point
+exactly. The same input therefore gives the same graph on any machine.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ __all__ = ["knn_indices", "knn_graph", "METRICS", "GRAPHS"]
 
 METRICS = ("euclidean", "cosine")
 GRAPHS = ("union", "mutual")
-_BLOCK_BYTES = 64 * 2**20  # distance block size: 64 MiB of float64
-_SLACK = 8  # extra candidates per row re-measured exactly, to settle near-ties
+_BLOCK_BYTES = 64 * 2**20  # distance block size in bytes
+_CHUNK = 64  # columns per chunk when bounding the (k+1)-th smallest distance
 
 
-def _prepare(points: np.ndarray, metric: str) -> np.ndarray:
+def _prepare(points, metric: str) -> np.ndarray:
     """Float64 points; unit rows for cosine (Euclidean order on the sphere = cosine order)."""
     x = np.ascontiguousarray(points, dtype=np.float64)
     if metric == "cosine":
@@ -33,14 +34,49 @@ def _prepare(points: np.ndarray, metric: str) -> np.ndarray:
     return x
 
 
+def _smallest(values: np.ndarray, m: int, chunk: int) -> np.ndarray:
+    """Column indices of the m smallest entries of each row, ascending (ties in any order).
+
+    Faster than ``argpartition`` on wide rows: the m-th smallest of the
+    chunk minima bounds the m-th smallest entry from above (m disjoint chunks
+    each hold an entry at most that large), so only the few chunks whose
+    minimum is under that bound are looked into. ``values.shape[1]`` must be
+    a multiple of ``chunk`` with at least ``m`` chunks.
+    """
+    b, width = values.shape
+    chunks = values.reshape(b, width // chunk, chunk)
+    mins = chunks.min(axis=2)
+    bound = np.partition(mins, m - 1, axis=1)[:, m - 1]
+    hit_rows, hit_chunks = np.nonzero(mins <= bound[:, None])
+    vals = chunks[hit_rows, hit_chunks]
+    keep = vals <= bound[hit_rows, None]
+    rows = np.broadcast_to(hit_rows[:, None], keep.shape)[keep]
+    cols = (hit_chunks[:, None] * chunk + np.arange(chunk))[keep]
+    order = np.lexsort((cols, vals[keep], rows))
+    starts = np.searchsorted(rows[order], np.arange(b))
+    return cols[order][starts[:, None] + np.arange(m)]
+
+
 def _exact_sq_dist(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Squared distances between x[rows[i]] and x[cols[i, j]], computed elementwise (no cancellation)."""
+    """Squared distances between x[rows[i]] and x[cols[i, j]], elementwise in float64 (no cancellation)."""
     diff = x[cols] - x[rows][:, None, :]
     return np.einsum("ijk,ijk->ij", diff, diff)
 
 
+def _sort_exact(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Candidates of each row sorted by (exact distance, index)."""
+    exact = _exact_sq_dist(x, rows, cols)
+    order = np.lexsort((cols, exact), axis=1)
+    return np.take_along_axis(cols, order, 1)
+
+
 def knn_indices(points, k: int, *, metric: str = "euclidean", block_size: int | None = None) -> np.ndarray:
     """Indices of the k nearest neighbours of every point, self excluded.
+
+    Candidates come from blocked float64 matrix products; whenever the k-th and (k+1)-th candidates are
+    closer than the products' rounding bound, the row is settled by exact
+    float64 distances to every point. Neighbours are then ordered by exact
+    distance, ties by index.
 
     Parameters
     ----------
@@ -64,43 +100,43 @@ def knn_indices(points, k: int, *, metric: str = "euclidean", block_size: int | 
     """
     metric = check_option(metric, "metric", METRICS, caller="knn_indices")
     x = _prepare(points, metric)
-    n = x.shape[0]
+    n, dim = x.shape
     k = check_int(k, "k", minimum=1, caller="knn_indices")
     if k >= n:
         raise ValueError(f"k={k} neighbours need more than k points, got n_points={n}; lower k or add points.")
-    m = min(k + _SLACK, n - 1)  # candidates per row
+    sq = np.einsum("ij,ij->i", x, x)
+    # rounding bound of sq_j - 2 x_i.x_j in float64 (the row's own |x_i|^2 does not change its order)
+    tol = 2 * (dim + 2) * np.finfo(np.float64).eps * (sq + float(sq.max()))
+    m = min(k + 1, n - 1)
+    chunk = max(1, min(_CHUNK, n // m))
+    width = -(-n // chunk) * chunk  # columns padded to whole chunks, padding at distance +inf
+    xt = np.zeros((dim, width))
+    xt[:, :n] = x.T
+    sq_padded = np.full(width, np.inf)
+    sq_padded[:n] = sq
     if block_size is None:
-        block_size = max(1, _BLOCK_BYTES // (8 * n))
-    sq_norms = np.einsum("ij,ij->i", x, x)
+        block_size = max(1, _BLOCK_BYTES // (8 * width))
     out = np.empty((n, k), dtype=np.int64)
     for start in range(0, n, block_size):
         rows = np.arange(start, min(start + block_size, n))
-        approx = sq_norms[rows, None] + sq_norms[None, :] - 2.0 * (x[rows] @ x.T)
+        approx = x[rows] @ xt
+        approx *= -2
+        approx += sq_padded
         approx[np.arange(len(rows)), rows] = np.inf
-        cand = np.argpartition(approx, m - 1, axis=1)[:, :m] if m < n - 1 else np.argsort(approx, axis=1)[:, :m]
-        approx_cand = np.take_along_axis(approx, cand, axis=1)
-        exact = _exact_sq_dist(x, rows, cand)
-        order = np.lexsort((cand, exact), axis=1)
-        cand, exact = np.take_along_axis(cand, order, 1), np.take_along_axis(exact, order, 1)
-        out[rows] = cand[:, :k]
-        # A row is settled when no point outside its candidates can tie or beat its k-th
-        # neighbour; the matrix-product distances are accurate to a relative ~1e-12.
-        if m < n - 1:
-            scale = sq_norms[rows] + sq_norms.max()
-            kth = exact[:, k - 1]
-            outside = approx_cand.max(axis=1)
-            unsettled = np.flatnonzero(outside <= kth + 1e-9 * scale)
-            for i in unsettled:
+        cand = _smallest(approx, m, chunk)
+        out[rows] = _sort_exact(x, rows, cand[:, :k])
+        if m > k:
+            gap = np.take_along_axis(approx, cand[:, k:], 1)[:, 0] - np.take_along_axis(approx, cand[:, k - 1:k], 1)[:, 0]
+            for i in np.flatnonzero(gap <= 2 * tol[rows]):
                 out[rows[i]] = _knn_row_exact(x, int(rows[i]), k)
     return out
 
 
 def _knn_row_exact(x: np.ndarray, row: int, k: int) -> np.ndarray:
-    """Slow exact neighbours of one point (used only for rows with many near-ties)."""
-    d = np.einsum("ij,ij->i", x - x[row], x - x[row])
+    """Exact neighbours of one point against every other (rows with near-ties only)."""
+    d = _exact_sq_dist(x, np.array([row]), np.arange(len(x))[None, :])[0]
     d[row] = np.inf
-    idx = np.arange(len(x))
-    return np.lexsort((idx, d))[:k]
+    return np.lexsort((np.arange(len(x)), d))[:k]
 
 
 def knn_graph(points, k: int, *, metric: str = "euclidean", graph: str = "union") -> np.ndarray:

@@ -26,6 +26,7 @@ import numpy as np
 from .barcode import Barcode
 from .descriptors import CURVES, Descriptors, SubsetDescriptors, _check_dims, describe
 from .pruning import PrunePlan, prune_plans
+from ._validation import check_barcode, check_option
 
 __all__ = [
     "OKABE_ITO",
@@ -47,12 +48,12 @@ OKABE_ITO = {
 DIM_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 LINE_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 CURVE_LABELS = {
-    "betti": r"Betti number $\beta_{p}$",
-    "average_similarity": r"average similarity $\bar S_{p}$",
-    "ilp": r"inter-layer persistence ILP$_{p,\alpha}$",
-    "brf": r"births' relative frequency BRF$_{p,\alpha}$",
-    "correlation_length": r"correlation length $\kappa_{p}$ (layers)",
-    "correlation_length_left": r"left correlation length $\kappa_{p}^{\leftarrow}$ (layers)",
+    "betti": r"Betti number $\beta_{P}$",
+    "average_similarity": r"average similarity $\bar S_{P}$",
+    "ilp": r"inter-layer persistence ILP$_{P,\alpha}$",
+    "brf": r"births' relative frequency BRF$_{P,\alpha}$",
+    "correlation_length": r"correlation length $\kappa_{P}$ (layers)",
+    "correlation_length_left": r"left correlation length $\kappa_{P}^{\leftarrow}$ (layers)",
 }
 
 
@@ -66,13 +67,6 @@ def _axes(ax, figsize):
 
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
-
-
-def _check_barcode(barcode, caller):
-    if not isinstance(barcode, Barcode):
-        raise TypeError(f"{caller} needs a zigzag.Barcode, got {type(barcode).__name__}. "
-                        "Load one with zigzag.Barcode.load(path).")
-    return barcode
 
 
 def _layer_ticks(axis, n: int):
@@ -107,7 +101,7 @@ def plot_diagram(barcode, dims=None, *, ax=None, jitter: float = 0.12, **style):
     -------
     matplotlib.figure.Figure
     """
-    _check_barcode(barcode, "plot_diagram")
+    check_barcode(barcode, "plot_diagram")
     dims = barcode.dims if dims is None else _check_dims(dims, "plot_diagram")
     ax = _axes(ax, (5.0, 4.6))
     n = barcode.n_layers
@@ -171,7 +165,7 @@ def plot_barcode(barcode, dim: int = 1, *, ax=None, max_bars: int | None = 500, 
     """
     from matplotlib.collections import LineCollection
 
-    _check_barcode(barcode, "plot_barcode")
+    check_barcode(barcode, "plot_barcode")
     ax = _axes(ax, (5.5, 4.0))
     bars = barcode.select(dim, layer_level=True)
     birth, death = bars.birth_layer, bars.death_layer
@@ -223,7 +217,6 @@ def plot_histogram(barcode, dim: int = 1, *, view: str = "persistence", ax=None,
     """
     from matplotlib.colors import LogNorm
 
-    from ._validation import check_option
 
     view = check_option(view, "view", ("persistence", "death"), caller="plot_histogram")
     desc = _descriptors(barcode, dim, "plot_histogram")
@@ -283,7 +276,7 @@ def plot_betti(barcode, dims=None, *, ax=None, logy: bool = False, **style):
         desc = barcode
         dims = desc.dims if dims is None else _check_dims(dims, "plot_betti")
     else:
-        _check_barcode(barcode, "plot_betti")
+        check_barcode(barcode, "plot_betti")
         dims = (barcode.dims or (0,)) if dims is None else _check_dims(dims, "plot_betti")
         desc = describe(barcode, dims=dims)
     ax = _axes(ax, (5.5, 3.6))
@@ -374,12 +367,12 @@ def plot_curves(results, curve: str = "average_similarity", dim: int = 1, *, alp
     -------
     matplotlib.figure.Figure
     """
-    from ._validation import check_option
 
     check_option(curve, "curve", CURVES, caller="plot_curves")
     if not isinstance(results, Mapping):
         results = {"": results}
     ax = _axes(ax, (5.5, 3.6))
+    notes = set()
     for k, (label, item) in enumerate(results.items()):
         std = None
         if isinstance(item, SubsetDescriptors):
@@ -389,6 +382,12 @@ def plot_curves(results, curve: str = "average_similarity", dim: int = 1, *, alp
         if not isinstance(item, Descriptors):
             raise TypeError(f"plot_curves: entry {label!r} is a {type(item).__name__}; "
                             "expected a Barcode, Descriptors or SubsetDescriptors.")
+        if curve == "brf":
+            notes.add("at birth layer" if item.brf_index == "birth" else "at last layer alive")
+        if curve.startswith("correlation_length"):
+            notes.add(f"threshold q = {item.threshold:g}")
+        if curve in ("ilp", "brf"):
+            notes.add(f"$\\alpha$ = {item.alpha[0] if alpha is None else alpha:g}")
         x = item.relative_depth if relative else np.arange(item.n_layers)
         y = np.asarray(item.curve(curve, dim, alpha), dtype=float)
         color = LINE_COLORS[k % len(LINE_COLORS)]
@@ -401,11 +400,8 @@ def plot_curves(results, curve: str = "average_similarity", dim: int = 1, *, alp
     ax.set_xlabel("relative depth (layer index / (n - 1))" if relative else "layer index")
     if not relative:
         ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_ylabel(CURVE_LABELS[curve].replace("{p}", str(dim)))
-    if curve in ("ilp", "brf") and alpha is not None:
-        ax.set_title(f"$H_{dim}$, $\\alpha$ = {alpha:g}")
-    else:
-        ax.set_title(f"$H_{dim}$")
+    ax.set_ylabel(CURVE_LABELS[curve].replace("{P", "{" + str(dim)))
+    ax.set_title(", ".join([f"$H_{dim}$"] + sorted(notes)))
     if any(str(label) for label in results):
         ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
@@ -438,6 +434,8 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
     """
     if isinstance(source, Barcode):
         plans = prune_plans(source, q=q, blocks=blocks, dim=dim)
+        if not plans:
+            raise ValueError("plot_profile needs at least one tolerance q (e.g. q=0.9) or block count (blocks=8).")
     elif isinstance(source, PrunePlan):
         plans = [source]
     else:

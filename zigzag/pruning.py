@@ -27,7 +27,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._validation import check_float, check_int, check_option
+from ._validation import check_barcode, check_float, check_int, check_option, python_scalar
 
 __all__ = [
     "PrunePlan",
@@ -260,23 +260,6 @@ def pruning_profile(barcode, *, dim: int = 1, normalization: str = "column") -> 
     return average_similarity(barcode, dim=dim, normalization=normalization)
 
 
-def _item(value):
-    """numpy scalars to Python ones, so the checks see ints and floats."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _check_barcode(barcode, caller):
-    from .barcode import Barcode
-
-    if not isinstance(barcode, Barcode):
-        raise TypeError(
-            f"{caller} needs a zigzag.Barcode, got {type(barcode).__name__}. "
-            "Load one with zigzag.Barcode.load(path) or compute it with zigzag.compute(clouds)."
-        )
-    if barcode.n_layers < 2:
-        raise ValueError(f"{caller} needs at least 2 representations (1 block); the barcode has {barcode.n_layers}.")
-
-
 def prune_plans(barcode, q=(), blocks=(), *, dim: int = 1, normalization: str = "column") -> list:
     """Zigzag pruning plans for several tolerances and/or block counts at once.
 
@@ -306,13 +289,13 @@ def prune_plans(barcode, q=(), blocks=(), *, dim: int = 1, normalization: str = 
     >>> [p.ranges() for p in plans]                        # doctest: +SKIP
     [[(20, 27)], [(18, 29)]]
     """
-    _check_barcode(barcode, "prune_plans")
+    check_barcode(barcode, "prune_plans", min_layers=2)
     dim = check_int(dim, "dim", minimum=0, caller="prune_plans")
     normalization = check_option(normalization, "normalization", NORMALIZATIONS, caller="prune_plans")
     qs = [q] if np.isscalar(q) else list(q)
-    qs = [check_float(_item(v), "q", low=0.0, high=1.0, caller="prune_plans") for v in qs]
+    qs = [check_float(python_scalar(v), "q", low=0.0, high=1.0, caller="prune_plans") for v in qs]
     ms = [blocks] if np.isscalar(blocks) else list(blocks)
-    ms = [_item(m) for m in ms]
+    ms = [python_scalar(m) for m in ms]
     n_blocks = barcode.n_layers - 1
     ms = [check_int(m, "blocks", minimum=1, caller="prune_plans") for m in ms]
     for m in ms:

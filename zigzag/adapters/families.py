@@ -5,18 +5,15 @@ Module paths are relative to the model's *base model* (``model.base_model``:
 names written into :class:`~zigzag.LayerClouds` are full paths in the model the
 user passed.
 
-==========  ================  ======================================  =================  =======
-family      blocks            ``post_attention_norm`` (per block)     final norm         kind
-==========  ================  ======================================  =================  =======
-llama       ``layers``        ``post_attention_layernorm``            ``norm``           decoder
-mistral     ``layers``        ``post_attention_layernorm``            ``norm``           decoder
-qwen2       ``layers``        ``post_attention_layernorm``            ``norm``           decoder
-gemma       ``layers``        ``post_attention_layernorm``            ``norm``           decoder
-phi         ``layers``        ``input_layernorm`` (see below)         ``final_layernorm`` decoder
-gpt2        ``h``             ``ln_2``                                ``ln_f``           decoder
-gpt_neox    ``layers``        ``post_attention_layernorm``            ``final_layer_norm`` decoder
-bert        ``encoder.layer`` ``attention.output.LayerNorm``          (none, see below)  encoder
-==========  ================  ======================================  =================  =======
+Per family (blocks; per-block ``post_attention_norm`` module; final norm; kind):
+
+- ``llama``, ``mistral``, ``qwen2``, ``gemma``: ``layers``;
+  ``post_attention_layernorm``; ``norm``; decoder.
+- ``phi``: ``layers``; ``input_layernorm`` (see below); ``final_layernorm``; decoder.
+- ``gpt2``: ``h``; ``ln_2``; ``ln_f``; decoder.
+- ``gpt_neox`` (Pythia): ``layers``; ``post_attention_layernorm``; ``final_layer_norm``; decoder.
+- ``bert`` (all-MiniLM): ``encoder.layer``; ``attention.output.LayerNorm``;
+  none (see below); encoder.
 
 Closest analogues, where a family has no ``post_attention_layernorm`` that
 reads ``x + attention(x)``:

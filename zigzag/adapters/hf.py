@@ -100,8 +100,10 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
 
     Examples
     --------
+    >>> model, tokenizer = zigzag.load_embedded_model()  # doctest: +SKIP
     >>> clouds = extract(model, tokenizer, builtin_corpus(300))  # doctest: +SKIP
-    >>> clouds.n_layers  # L + 1
+    >>> clouds.n_layers  # doctest: +SKIP
+    7
     """
     texts = as_texts(texts, minimum=2, caller="extract")
     pooling = check_pooling(pooling)

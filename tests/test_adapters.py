@@ -1,0 +1,258 @@
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
+
+import zigzag  # noqa: E402
+from zigzag.adapters import extract, extract_from_module, load_extraction, pool  # noqa: E402
+from zigzag.adapters._capture import check_memory  # noqa: E402
+from zigzag.adapters.streaming import stream_to_folder  # noqa: E402
+from zigzag.texts import builtin_corpus  # noqa: E402
+
+from conftest import TINY_FAMILIES  # noqa: E402
+
+TEXTS = builtin_corpus(11, seed=3)
+
+
+def _max_diff(a, b):
+    return max(float(np.abs(np.asarray(x) - np.asarray(y)).max()) for x, y in zip(a.layers, b.layers))
+
+
+# ---------------------------------------------------------------- pooling
+def test_pool_matches_manual_indexing_with_left_and_right_padding():
+    rng = np.random.default_rng(0)
+    hidden = torch.as_tensor(rng.normal(size=(3, 6, 4)))
+    lengths = [6, 2, 4]
+    for side in ("left", "right"):
+        mask = torch.zeros(3, 6, dtype=torch.long)
+        for row, n in enumerate(lengths):
+            mask[row, 6 - n:] = 1 if side == "left" else 0
+            if side == "right":
+                mask[row, :n] = 1
+        hidden_nan = hidden.clone()
+        hidden_nan[mask == 0] = float("nan")  # padding must never leak into a pooled vector
+        for row, n in enumerate(lengths):
+            real = hidden[row, 6 - n:] if side == "left" else hidden[row, :n]
+            expect = {"last": real[-1], "first": real[0], "mean": real.mean(0), 1: real[1], -2: real[-2]}
+            for pooling, value in expect.items():
+                got = pool(hidden_nan, mask, pooling)[row]
+                assert torch.allclose(got, value), (side, pooling, row)
+    with pytest.raises(ValueError, match="needs at least 5 real tokens"):
+        pool(hidden, mask, 4)
+
+
+# ---------------------------------------------------------------- named hook points, every family
+@pytest.mark.parametrize("family", TINY_FAMILIES)
+def test_batched_equals_one_at_a_time_with_either_padding_side(family, make_tiny_model, tiny_tokenizer):
+    model = make_tiny_model(family)
+    for hook, pooling in (("post_attention_norm", "last"), ("residual", "mean")):
+        alone = extract(model, tiny_tokenizer, TEXTS, hook=hook, pooling=pooling, batch_size=1, progress=False)
+        assert alone.n_layers == 4  # L + 1
+        for side in ("left", "right"):
+            batched = extract(model, tiny_tokenizer, TEXTS, hook=hook, pooling=pooling, batch_size=4,
+                              padding_side=side, progress=False)
+            assert batched.names == alone.names
+            assert _max_diff(batched, alone) < 1e-5, (hook, side)
+
+
+@pytest.mark.parametrize("family", ["llama", "gpt2", "phi", "bert"])
+def test_residual_equals_output_hidden_states(family, make_tiny_model, tiny_tokenizer):
+    model = make_tiny_model(family)
+    clouds = extract(model, tiny_tokenizer, TEXTS, hook="residual", pooling="last", batch_size=4,
+                     padding_side="left", progress=False)
+    raw = extract(model, tiny_tokenizer, TEXTS, hook="residual", embeddings=False, final_norm=False,
+                  batch_size=3, progress=False)
+    assert clouds.n_layers == 4 and raw.n_layers == 3
+    base = model.base_model
+    blocks = list(base.h if family == "gpt2" else base.encoder.layer if family == "bert" else base.layers)
+    for i, text in enumerate(TEXTS):
+        ids = tiny_tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        seen = []
+        handle = blocks[-1].register_forward_hook(lambda m, a, out: seen.append(out[0] if isinstance(out, tuple) else out))
+        with torch.no_grad():
+            states = model(input_ids=ids, output_hidden_states=True).hidden_states
+        handle.remove()
+        for layer, state in zip(clouds.layers, states):
+            np.testing.assert_allclose(layer[i], state[0, -1].numpy(), atol=1e-5)
+        np.testing.assert_allclose(raw.layers[-1][i], seen[0][0, -1].numpy(), atol=1e-5)
+        np.testing.assert_allclose(raw.layers[0][i], states[1][0, -1].numpy(), atol=1e-5)
+
+
+def test_post_attention_norm_names_follow_the_family_table(make_tiny_model, tiny_tokenizer):
+    llama = extract(make_tiny_model("llama"), tiny_tokenizer, TEXTS, progress=False)
+    assert llama.names == ("model.layers.0.post_attention_layernorm", "model.layers.1.post_attention_layernorm",
+                           "model.layers.2.post_attention_layernorm", "model.norm")
+    gpt2 = extract(make_tiny_model("gpt2"), tiny_tokenizer, TEXTS, progress=False)
+    assert gpt2.names[0] == "transformer.h.0.ln_2" and gpt2.names[-1] == "transformer.ln_f"
+    bert = extract(make_tiny_model("bert"), tiny_tokenizer, TEXTS, progress=False)
+    assert bert.names[0] == "encoder.layer.0.attention.output.LayerNorm" and bert.names[-1] == "encoder.layer.2"
+    assert llama.meta["hook"] == "post_attention_norm" and llama.meta["pooling"] == "last"
+    assert llama.meta["add_special_tokens"] is False and bert.meta["add_special_tokens"] is True
+
+
+def test_post_attention_norm_is_the_hooked_module_output(make_tiny_model, tiny_tokenizer):
+    model = make_tiny_model("mistral")
+    clouds = extract(model, tiny_tokenizer, TEXTS[:3], batch_size=2, progress=False)
+    ids = tiny_tokenizer(TEXTS[0], add_special_tokens=False, return_tensors="pt")["input_ids"]
+    seen = []
+    handle = model.model.layers[1].post_attention_layernorm.register_forward_hook(lambda m, a, o: seen.append(o))
+    with torch.no_grad():
+        final = model.model(input_ids=ids).last_hidden_state
+    handle.remove()
+    np.testing.assert_allclose(clouds.layers[1][0], seen[0][0, -1].numpy(), atol=1e-5)
+    np.testing.assert_allclose(clouds.layers[3][0], final[0, -1].numpy(), atol=1e-5)
+
+
+def test_module_patterns_and_unknown_families(make_tiny_model, tiny_tokenizer):
+    model = make_tiny_model("qwen2")
+    clouds = extract(model, tiny_tokenizer, TEXTS, hook="model.layers.*.mlp", progress=False)
+    assert clouds.names == ("model.layers.0.mlp", "model.layers.1.mlp", "model.layers.2.mlp")
+    with pytest.raises(ValueError, match=r"matches no module.*model\.layers\.\*"):
+        extract(model, tiny_tokenizer, TEXTS, hook="model.blocks.*", progress=False)
+    with pytest.raises(ValueError, match="apply to hook=.residual. only"):
+        extract(model, tiny_tokenizer, TEXTS, final_norm=False, progress=False)
+    import transformers as tf
+
+    opt = tf.OPTForCausalLM(tf.OPTConfig(vocab_size=len(tiny_tokenizer), hidden_size=32, num_hidden_layers=2,
+                                          ffn_dim=64, num_attention_heads=4, word_embed_proj_dim=32)).eval()
+    with pytest.raises(ValueError, match=r"Unknown model family 'opt'.*model\.decoder\.layers\.\*"):
+        extract(opt, tiny_tokenizer, TEXTS, progress=False)
+    assert extract(opt, tiny_tokenizer, TEXTS, hook="model.decoder.layers.*", progress=False).n_layers == 2
+
+
+def test_extract_errors_and_side_effects(make_tiny_model, tiny_tokenizer, capsys):
+    model = make_tiny_model("llama")
+    with pytest.raises(ValueError, match="at least 2 texts"):
+        extract(model, tiny_tokenizer, TEXTS[:1])
+    with pytest.raises(ValueError, match="pooling"):
+        extract(model, tiny_tokenizer, TEXTS, pooling="max")
+    with pytest.raises(ValueError, match="needs at least 100 real tokens"):
+        extract(model, tiny_tokenizer, TEXTS, pooling=99, progress=False)
+    model.train()
+    extract(model, tiny_tokenizer, TEXTS, progress=False)
+    assert model.training  # restored after running in eval mode
+    assert capsys.readouterr().err == ""
+    model.eval()
+
+
+def test_check_memory_says_how_much_was_needed():
+    with pytest.raises(ValueError, match=r"need 3\.00 GiB but only 1\.00 GiB is free"):
+        check_memory(3 * 2**30, 2**30, "cuda:0")
+    check_memory(2**30, 2**31, "cuda:0")
+
+
+# ---------------------------------------------------------------- any torch module
+def test_extract_from_module_matches_a_manual_forward():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).eval()
+    x = torch.randn(10, 4)
+    clouds = extract_from_module(net, x, ["0", "2"], batch_size=3)
+    with torch.no_grad():
+        h = net[0](x)
+        np.testing.assert_allclose(clouds.layers[0], h.numpy(), atol=1e-6)
+        np.testing.assert_allclose(clouds.layers[1], net[2](torch.relu(h)).numpy(), atol=1e-6)
+    assert extract_from_module(net, x, [net[2], net[0]]).names == ("2", "0")
+    with pytest.raises(ValueError, match="matches no module"):
+        extract_from_module(net, x, ["5"])
+
+
+def test_extract_from_module_pools_tokens_and_rejects_double_calls():
+    class Twice(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.lin(self.lin(x))
+
+    x = torch.randn(6, 5, 4)
+    mask = torch.ones(6, 5, dtype=torch.long)
+    mask[:, 3:] = 0
+    encoder = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2)).eval()
+    clouds = extract_from_module(encoder, x, ["*"], pooling="mean", attention_mask=mask)
+    with torch.no_grad():
+        np.testing.assert_allclose(clouds.layers[0], encoder[0](x)[:, :3].mean(1).numpy(), atol=1e-6)
+        np.testing.assert_allclose(clouds.layers[1], encoder(x)[:, :3].mean(1).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="ran 2 times"):
+        extract_from_module(torch.nn.Sequential(Twice(), torch.nn.Identity()), x, ["0.lin", "1"])
+
+
+# ---------------------------------------------------------------- extraction folders
+def test_extraction_folder_matches_memory_and_feeds_compute(make_tiny_model, tiny_tokenizer, tmp_path):
+    model = make_tiny_model("gpt_neox")
+    texts = builtin_corpus(30, seed=1)
+    memory = extract(model, tiny_tokenizer, texts, batch_size=7, progress=False)
+    folder = extract(model, tiny_tokenizer, texts, batch_size=7, out=tmp_path / "run", progress=False)
+    assert _max_diff(memory, folder) == 0 and folder.names == memory.names
+    assert not folder.layers[0].flags.writeable  # read-only memory map
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["n_done"] == 30 and manifest["shapes"][0] == [30, 32]
+    assert manifest["hook"] == "post_attention_norm" and manifest["dtype"] == "float32"
+    loaded = zigzag.load_clouds(tmp_path / "run")
+    assert _max_diff(loaded, memory) == 0 and loaded.meta["texts_sha256"] == memory.meta["texts_sha256"]
+    bars = zigzag.compute(loaded, k=3, max_dim=1)
+    assert bars is not None
+    with pytest.raises(ValueError, match="different extraction"):
+        extract(model, tiny_tokenizer, texts, hook="residual", out=tmp_path / "run", progress=False)
+    again = extract(model, tiny_tokenizer, texts, hook="residual", out=tmp_path / "run", overwrite=True, progress=False)
+    assert again.n_layers == 4 and again.names[0] == "embeddings"
+
+
+def test_interrupted_extraction_resumes_where_it_stopped(make_tiny_model, tiny_tokenizer, tmp_path, monkeypatch):
+    model = make_tiny_model("llama")
+    texts = builtin_corpus(25, seed=2)
+    full = extract(model, tiny_tokenizer, texts, batch_size=5, progress=False)
+    import zigzag.adapters.streaming as streaming
+
+    real = streaming.stream_to_folder
+    starts = []
+
+    def interrupted(folder, names, meta, batches, **kw):
+        def stopping(start):
+            for i, item in enumerate(batches(start)):
+                starts.append(item[0])
+                if i == 2 and start == 0:
+                    raise KeyboardInterrupt
+                yield item
+
+        return real(folder, names, meta, stopping, **kw)
+
+    monkeypatch.setattr(streaming, "stream_to_folder", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        extract(model, tiny_tokenizer, texts, batch_size=5, out=tmp_path / "run", progress=False)
+    with pytest.raises(ValueError, match=r"incomplete: 10 of 25 texts.*same command again"):
+        load_extraction(tmp_path / "run")
+    resumed = extract(model, tiny_tokenizer, texts, batch_size=5, out=tmp_path / "run", progress=False)
+    assert starts == [0, 5, 10, 10, 15, 20]
+    assert _max_diff(resumed, full) < 1e-6
+
+
+def test_stream_to_folder_rejects_inconsistent_widths(tmp_path):
+    def batches(start):
+        yield 0, [np.zeros((2, 3), np.float32)]
+        yield 2, [np.zeros((2, 4), np.float32)]
+
+    meta = {"n_texts": 4}
+    with pytest.raises(ValueError, match="Inconsistent batch outputs"):
+        stream_to_folder(tmp_path / "x", ["a"], meta, batches)
+
+
+# ---------------------------------------------------------------- command line
+def test_cli_extract_then_compute(make_tiny_model, tiny_tokenizer, tmp_path, capsys):
+    from zigzag.cli import main
+
+    model = make_tiny_model("qwen2")
+    model.save_pretrained(tmp_path / "model")
+    tiny_tokenizer.save_pretrained(tmp_path / "model")
+    (tmp_path / "texts.txt").write_text("\n".join(builtin_corpus(20)) + "\n")
+    out = tmp_path / "clouds"
+    assert main(["extract", str(tmp_path / "model"), "--texts", str(tmp_path / "texts.txt"), "--out", str(out),
+                 "--batch-size", "6", "-q"]) == 0
+    assert "4 layers x 20 texts" in capsys.readouterr().out
+    assert load_extraction(out).names[0] == "layers.0.post_attention_layernorm"
+    assert main(["compute", str(out), "-o", str(tmp_path / "bars.csv"), "--k", "3", "-q"]) == 0
+    assert main(["extract", str(tmp_path / "model"), "--builtin", "10", "--out", str(out), "-q"]) == 2

@@ -1,0 +1,71 @@
+"""The `zigzag describe`, `zigzag prune-plan` and `zigzag plot` commands."""
+
+import json
+
+import numpy as np
+import pytest
+
+from zigzag.cli import main
+from zigzag.descriptors import Descriptors
+
+
+@pytest.fixture
+def bars_file(four_layer_bars, tmp_path):
+    return four_layer_bars.save(tmp_path / "bars.json")
+
+
+def test_prune_plan_json(bars_file, capsys):
+    code = main(["prune-plan", str(bars_file), "--q", "0.9", "--q", "0.8", "--blocks", "2", "--json"])
+    assert code == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)  # exactly one JSON object
+    assert out.count("\n") == 1
+    assert data["profile"] == pytest.approx(list(np.array([13, 19, 22, 18]) / 24))
+    assert data["peak_layer"] == 2
+    plans = data["plans"]
+    assert plans[0]["q"] == 0.9 and plans[0]["blocks"] == [2] and "blocks_requested" not in plans[0]
+    assert plans[1]["q"] == 0.8 and plans[1]["blocks"] == [1, 2]
+    assert plans[2]["blocks_requested"] == 2 and plans[2]["blocks"] == [1, 2] and "q" not in plans[2]
+
+
+def test_prune_plan_table(bars_file, capsys):
+    assert main(["prune-plan", str(bars_file)]) == 0  # default q 0.9 and 0.8
+    out = capsys.readouterr().out
+    assert "peak at layer 2" in out
+    assert "q=0.9" in out and "1 of 3" in out and "q=0.8" in out and "1-2" in out
+
+
+def test_prune_plan_reference_csv(llama2_csv, capsys):
+    assert main(["prune-plan", str(llama2_csv), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["profile"]) == 33 and data["peak_layer"] == 23
+    assert [p["blocks"] for p in data["plans"]] == [list(range(20, 28)), list(range(18, 30))]
+
+
+def test_layers_option_and_inference_error(tmp_path, capsys):
+    csv = tmp_path / "odd.csv"
+    csv.write_text("dimension,birth,death\n1,1,3\n1,2,5\n", encoding="utf-8")  # largest death 5: not 2n
+    assert main(["prune-plan", str(csv), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "--layers" in err and "Traceback" not in err
+    assert main(["prune-plan", str(csv), "--layers", "3", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["profile"]) == 3
+
+
+def test_describe_writes_json(bars_file, tmp_path, capsys):
+    out = tmp_path / "desc.json"
+    assert main(["describe", str(bars_file), "--dims", "0", "1", "--alpha", "1", "-o", str(out)]) == 0
+    desc = Descriptors.load(out)
+    assert desc.dims == (0, 1) and desc.alpha == (1.0,)
+    np.testing.assert_allclose(desc.ilp[1][0], [1, 5 / 12, 1 / 2, 7 / 12])
+    assert "peak of the average similarity at layer 2" in capsys.readouterr().out
+    assert main(["describe", str(bars_file), "--threshold", "2", "-o", str(tmp_path / "x.json")]) == 2
+    assert "threshold" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["diagram", "barcode", "histogram", "betti", "similarity", "profile"])
+def test_plot_writes_a_png(bars_file, tmp_path, kind):
+    out = tmp_path / f"{kind}.png"
+    assert main(["plot", str(bars_file), "--kind", kind, "--dim", "1", "--dpi", "40", "-o", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left

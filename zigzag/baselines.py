@@ -1,0 +1,256 @@
+"""Baseline pruning criteria from the residual stream: angular distance and Block Influence.
+
+Both compare the residual stream entering and leaving blocks, from the same
+forward pass the point clouds come from. With L blocks, ``x^l`` (l = 0..L) is
+the input of block l (``x^0``: the embeddings) and ``x^L`` is the raw output of
+the last block (before the final norm).
+
+* **Angular distance** (Gromov et al. 2024, *The Unreasonable Ineffectiveness
+  of the Deeper Layers*): ``d(x^l, x^{l+m}) = arccos(cos(x^l, x^{l+m})) / pi``,
+  averaged over texts at the last real token (``tokens="last"``, the paper's
+  choice) or over every real token (``tokens="all"``). For m blocks, remove the
+  window ``l* .. l*+m-1`` with ``l* = argmin_l d(x^l, x^{l+m})``.
+* **Block Influence** (Men et al. 2024, *ShortGPT*):
+  ``BI(l) = 1 - mean over real tokens of cos(x^l, x^{l+1})``; remove the m
+  blocks with the lowest BI.
+
+Both return :class:`zigzag.pruning.PrunePlan`, the type of the topological
+criterion, so plans can be compared side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from ._validation import check_int, check_option
+from .pruning import PrunePlan
+
+__all__ = [
+    "BlockDistances",
+    "angular_distance",
+    "block_distances",
+    "block_distances_from_states",
+    "angular_distance_plan",
+    "block_influence_plan",
+    "baseline_plans",
+]
+
+
+def angular_distance(a, b) -> np.ndarray:
+    """``arccos(cos(a, b)) / pi`` along the last axis, in [0, 1].
+
+    Parameters
+    ----------
+    a, b : array-like of shape (..., n_features)
+
+    Returns
+    -------
+    ndarray of shape (...)
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    cos = (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+    return np.arccos(np.clip(cos, -1.0, 1.0)) / np.pi
+
+
+@dataclass(frozen=True, eq=False)
+class BlockDistances:
+    """Mean similarities between every pair of residual-stream states x^i, x^j (i, j = 0..L).
+
+    Attributes
+    ----------
+    angular_last : ndarray of shape (L + 1, L + 1)
+        Mean over texts of ``arccos(cos)/pi`` at the last real token.
+    angular_tokens : ndarray of shape (L + 1, L + 1)
+        The same, averaged over every real token of every text.
+    cosine_tokens : ndarray of shape (L + 1, L + 1)
+        Mean cosine over every real token.
+    n_texts, n_tokens : int
+    meta : mapping
+    """
+
+    angular_last: np.ndarray
+    angular_tokens: np.ndarray
+    cosine_tokens: np.ndarray
+    n_texts: int
+    n_tokens: int
+    meta: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name in ("angular_last", "angular_tokens", "cosine_tokens"):
+            array = np.array(getattr(self, name), dtype=float)
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of blocks L."""
+        return self.cosine_tokens.shape[0] - 1
+
+    def block_influence(self) -> np.ndarray:
+        """``BI(l) = 1 - mean cos(x^l, x^{l+1})`` over tokens: ndarray of shape (L,)."""
+        return 1.0 - np.diagonal(self.cosine_tokens, offset=1)
+
+    def angular_profile(self, m: int, tokens: str = "last") -> np.ndarray:
+        """``d(x^l, x^{l+m})`` for l = 0..L-m: ndarray of shape (L - m + 1,)."""
+        m = check_int(m, "m", minimum=1, caller="angular_profile")
+        if m > self.n_blocks:
+            raise ValueError(f"Cannot remove m={m} blocks from a model with {self.n_blocks}.")
+        tokens = check_option(tokens, "tokens", ("last", "all"), caller="angular_profile")
+        matrix = self.angular_last if tokens == "last" else self.angular_tokens
+        return np.diagonal(matrix, offset=m).copy()
+
+
+def block_distances_from_states(hidden_states, attention_mask=None) -> BlockDistances:
+    """:class:`BlockDistances` of one batch of per-token states.
+
+    Parameters
+    ----------
+    hidden_states : sequence of L + 1 arrays or tensors of shape (batch, n_tokens, n_features)
+        ``x^0 .. x^L``.
+    attention_mask : array of shape (batch, n_tokens), optional
+        1 for real tokens; default all.
+
+    Returns
+    -------
+    BlockDistances
+    """
+    import torch
+
+    states = [torch.as_tensor(np.asarray(h) if not isinstance(h, torch.Tensor) else h) for h in hidden_states]
+    mask = None if attention_mask is None else torch.as_tensor(np.asarray(attention_mask) if not isinstance(attention_mask, torch.Tensor) else attention_mask)
+    sums = _Sums()
+    sums.add(states, mask)
+    return sums.result({})
+
+
+class _Sums:
+    """Running sums over batches of the pairwise statistics."""
+
+    def __init__(self):
+        self.angular_last = self.angular_tokens = self.cosine_tokens = 0.0
+        self.n_texts = self.n_tokens = 0
+
+    def add(self, states, mask):
+        import torch
+
+        x = torch.stack([s.to(torch.float64) for s in states])  # (L+1, B, T, D)
+        n_layers, batch, n_tok = x.shape[:3]
+        if mask is None:
+            mask = torch.ones(batch, n_tok, dtype=torch.long)
+        mask = mask.to(x.device).bool()
+        x = torch.nn.functional.normalize(x, dim=-1)
+        last = (torch.cumsum(mask.long(), 1) == mask.sum(1, keepdim=True)) & mask
+        at_last = x[:, torch.arange(batch), last.long().argmax(1)]  # (L+1, B, D)
+        cos_last = torch.einsum("ibd,jbd->bij", at_last, at_last).clamp(-1, 1)
+        self.angular_last = self.angular_last + (torch.arccos(cos_last) / torch.pi).sum(0).cpu().numpy()
+        real = x[:, mask]  # (L+1, n_real, D)
+        cos_tok = torch.einsum("itd,jtd->tij", real, real).clamp(-1, 1)
+        self.cosine_tokens = self.cosine_tokens + cos_tok.sum(0).cpu().numpy()
+        self.angular_tokens = self.angular_tokens + (torch.arccos(cos_tok) / torch.pi).sum(0).cpu().numpy()
+        self.n_texts += batch
+        self.n_tokens += int(real.shape[1])
+
+    def result(self, meta) -> BlockDistances:
+        return BlockDistances(self.angular_last / self.n_texts, self.angular_tokens / self.n_tokens,
+                              self.cosine_tokens / self.n_tokens, self.n_texts, self.n_tokens, meta)
+
+
+def block_distances(model, tokenizer, texts, *, batch_size: int = 16, max_length: int | None = None, device=None,
+                    add_special_tokens: bool | None = None, padding_side: str | None = None,
+                    progress: bool = True) -> BlockDistances:
+    """Run texts through a transformers model and measure how much each span of blocks turns the residual stream.
+
+    Parameters are those of :func:`zigzag.extract` (the states are the
+    ``hook="residual"`` ones with ``final_norm=False``: embeddings, then the raw
+    output of every block).
+
+    Returns
+    -------
+    BlockDistances
+        Feed it to :func:`angular_distance_plan`, :func:`block_influence_plan`
+        or :func:`baseline_plans`.
+    """
+    from .adapters.hf import BatchRunner, resolve_hook
+    from .texts import as_texts, texts_sha256
+
+    texts = as_texts(texts, minimum=1, caller="block_distances")
+    batch_size = check_int(batch_size, "batch_size", minimum=1, caller="block_distances")
+    names, sources, family = resolve_hook(model, "residual", final_norm=False)
+    if add_special_tokens is None:
+        add_special_tokens = family.kind == "encoder"
+    padding_side = padding_side or getattr(tokenizer, "padding_side", "right") or "right"
+    runner = BatchRunner(model, tokenizer, texts, sources, batch_size=batch_size, max_length=max_length,
+                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
+    sums = _Sums()
+    holder = {}
+
+    def keep(hidden, mask):
+        holder["mask"] = mask
+        return hidden
+
+    for _, states in runner.run(keep, progress=progress):
+        sums.add(states, holder["mask"])
+    config = getattr(model, "config", None)
+    meta = {"model": getattr(config, "_name_or_path", "") or type(model).__name__, "family": family.name,
+            "names": names, "texts_sha256": texts_sha256(texts), "add_special_tokens": bool(add_special_tokens)}
+    return sums.result(meta)
+
+
+def angular_distance_plan(distances: BlockDistances, m: int, *, tokens: str = "last") -> PrunePlan:
+    """Gromov et al.: remove the window of m blocks whose input and output are closest in angle.
+
+    Parameters
+    ----------
+    distances : BlockDistances
+    m : int
+        Number of blocks to remove, 1..L.
+    tokens : {"last", "all"}, default="last"
+
+    Returns
+    -------
+    PrunePlan
+        ``criterion`` ``"angular-last"`` or ``"angular-all"``; ``scores`` the
+        window distances ``d(x^l, x^{l+m})`` for l = 0..L-m (lowest removed);
+        ``params["window_start"]`` the chosen l.
+    """
+    scores = distances.angular_profile(m, tokens)
+    start = int(np.argmin(scores))
+    return PrunePlan(f"angular-{tokens}", blocks=range(start, start + m), n_blocks=distances.n_blocks, scores=scores,
+                     blocks_requested=m, params={"window_start": start, "tokens": tokens,
+                                                 "scores": "arccos(cos(x^l, x^(l+m)))/pi per window start l",
+                                                 **_provenance(distances)})
+
+
+def block_influence_plan(distances: BlockDistances, m: int) -> PrunePlan:
+    """ShortGPT: remove the m blocks with the lowest Block Influence (ties: the earlier block).
+
+    Returns
+    -------
+    PrunePlan
+        ``criterion`` ``"block-influence"``; ``scores`` BI per block, shape (L,).
+    """
+    m = check_int(m, "m", minimum=1, caller="block_influence_plan")
+    if m > distances.n_blocks:
+        raise ValueError(f"Cannot remove m={m} blocks from a model with {distances.n_blocks}.")
+    scores = distances.block_influence()
+    blocks = np.argsort(scores, kind="stable")[:m]
+    return PrunePlan("block-influence", blocks=blocks, n_blocks=distances.n_blocks, scores=scores, blocks_requested=m,
+                     params={"scores": "1 - mean cos(x^l, x^(l+1)) over real tokens, per block",
+                             **_provenance(distances)})
+
+
+def baseline_plans(distances: BlockDistances, m: int) -> dict:
+    """The three baseline plans for m blocks: ``{"angular-last", "angular-all", "block-influence"}``."""
+    plans = [angular_distance_plan(distances, m, tokens="last"), angular_distance_plan(distances, m, tokens="all"),
+             block_influence_plan(distances, m)]
+    return {plan.criterion: plan for plan in plans}
+
+
+def _provenance(distances: BlockDistances) -> dict:
+    return {"n_texts": distances.n_texts, "n_tokens": distances.n_tokens,
+            **{k: distances.meta[k] for k in ("model", "texts_sha256") if k in distances.meta}}
