@@ -26,8 +26,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -c "import numpy, zigzag; numpy.save('zigzag-demo-clouds.npy', zigzag.synthetic_trajectory(12, 1000, 16, seed=0))"
-	$(VENV)/bin/zigzag compute zigzag-demo-clouds.npy -o zigzag-demo-bars.csv
+	$(VENV)/bin/zigzag run --out zigzag-report
 
 test: $(STAMP)
 	$(PY) -m pytest -q

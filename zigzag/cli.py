@@ -1,4 +1,4 @@
-"""The ``zigzag`` command: a thin shell over the library's public functions.
+"""The zigzag command: zigzag persistence of a network's layers, from model to pruning plan.
 
 Each subcommand has an ``_add_<name>(subparsers)`` that declares its
 arguments and a ``_cmd_<name>(args)`` that runs it and returns an exit code.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from . import __version__
@@ -202,7 +203,7 @@ def _add_extract(sub):
     p.add_argument("--pooling", default="last", help="last (default), mean, first, or an int token position")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--max-length", type=int, default=None, help="truncate texts to this many tokens")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cpu)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: where the model loads, the CPU)")
     p.add_argument("--dtype", choices=["float32", "float16", "float64"], default="float32", help="stored vectors")
     p.add_argument("--model-dtype", choices=["float32", "bfloat16", "float16"], default="float32",
                    help="dtype the model computes in (default float32, as in the paper)")
@@ -219,7 +220,9 @@ def _cmd_extract(args) -> int:
     from .texts import builtin_corpus, load_texts
 
     texts = builtin_corpus(args.builtin) if args.builtin is not None else load_texts(args.texts, field=args.field, column=args.column)
-    model, tokenizer = _load_model(args.model, args.model_dtype, args.revision)
+    from .models import load_model
+
+    model, tokenizer = load_model(args.model, dtype=args.model_dtype, revision=args.revision)
     pooling = int(args.pooling) if args.pooling.lstrip("-").isdigit() else args.pooling
     residual = args.hook == "residual"
     clouds = extract(model, tokenizer, texts, hook=args.hook, pooling=pooling, batch_size=args.batch_size,
@@ -232,21 +235,70 @@ def _cmd_extract(args) -> int:
     return 0
 
 
-def _load_model(name: str, model_dtype: str, revision=None):
-    """(model, tokenizer) for the extract command; 'embedded' is the bundled all-MiniLM-L6-v2."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
+# ---------------------------------------------------------------- run
+def _add_run(sub):
+    from .report import RunConfig
 
-    if name == "embedded":
-        from .models import load_embedded_model
+    d = RunConfig()
+    p = sub.add_parser("run", help="the whole pruning-criterion pipeline, from a model and texts to a report folder",
+                       description="Extract layer clouds, compute the zigzag barcode, descriptors and pruning plans "
+                                   "(with the angular-distance and Block-Influence baselines), optionally prune and "
+                                   "evaluate each plan, and write a report folder. The defaults run offline on the "
+                                   "bundled all-MiniLM-L6-v2 and the built-in corpus.")
+    p.add_argument("--model", default=d.model,
+                   help="a local model folder, a hub name in the local cache, or 'embedded' (default)")
+    p.add_argument("--texts", default=d.texts, help="a .txt (one per line), .jsonl or .csv file; default: built-in corpus")
+    p.add_argument("--n-texts", type=int, default=d.n_texts, help=f"number of texts (default {d.n_texts})")
+    p.add_argument("--hook", default=d.hook, help=f"hook point or module pattern (default {d.hook})")
+    p.add_argument("--pooling", default=None,
+                   help="last, mean, first or a token position (default: last for decoders, mean for encoders)")
+    p.add_argument("--k", type=int, default=d.k, help=f"neighbours per point (default {d.k})")
+    p.add_argument("--max-dim", type=int, default=d.max_dim, help=f"highest homology dimension (default {d.max_dim})")
+    p.add_argument("--q", type=float, action="append", help="tolerance of the zigzag plan; repeat (default 0.9 and 0.8)")
+    p.add_argument("--blocks", type=int, default=None,
+                   help="also plan exactly this many blocks; baselines use it (default: as many as the first q plan)")
+    p.add_argument("--evaluate", action=argparse.BooleanOptionalAction, default=d.evaluate,
+                   help="prune the model with each plan and compare it with the full one (default: yes)")
+    p.add_argument("--out", default=d.out, help=f"report folder (default {d.out})")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed for sampling texts (default 0)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"texts per forward pass (default {d.batch_size})")
+    p.add_argument("--max-length", type=int, default=d.max_length, help=f"tokens per text (default {d.max_length})")
+    p.add_argument("--device", default=None, help="torch device, e.g. cuda (default: where the model loads, the CPU)")
+    p.set_defaults(func=_cmd_run)
 
-        return load_embedded_model()
-    model = AutoModel.from_pretrained(name, revision=revision, dtype=getattr(torch, model_dtype))
-    return model, AutoTokenizer.from_pretrained(name, revision=revision)
+
+def _cmd_run(args) -> int:
+    import json
+
+    from .report import RunConfig, run_report
+
+    pooling = int(args.pooling) if args.pooling and args.pooling.lstrip("-").isdigit() else args.pooling
+    config = RunConfig(model=args.model, texts=args.texts, n_texts=args.n_texts, hook=args.hook, pooling=pooling,
+                       k=args.k, max_dim=args.max_dim, q=tuple(args.q or (0.9, 0.8)), blocks=args.blocks,
+                       evaluate=args.evaluate, out=args.out, seed=args.seed, batch_size=args.batch_size,
+                       max_length=args.max_length, device=args.device)
+    out = run_report(config, progress=not args.quiet)
+    record = json.loads((out / "run.json").read_text())
+    plans = json.loads((out / "plans.json").read_text())["plans"]
+    evaluations = json.loads((out / "evaluation.json").read_text())["evaluations"] if args.evaluate else []
+    model = record["model"]
+    print(f"zigzag run: {model['name']} ({model['n_blocks']} blocks), {record['texts']['n']} texts, "
+          f"{record['barcode']['n_bars']} bars, {sum(record['seconds'].values()):.0f} s")
+    by_blocks = {tuple(e["blocks"]): e for e in evaluations}
+    for plan in plans:
+        ev = by_blocks.get(tuple(plan["blocks"]))
+        metric = ""
+        if ev:
+            key = "perplexity_ratio" if ev["kind"] == "causal_lm" else "mean_cosine"
+            metric = f"  {key}={ev['metrics'][key]:.3f}"
+        rule = f"q={plan['q']:g}" if plan["q"] is not None else f"m={plan['blocks_requested']}"
+        print(f"  {plan['criterion']:<16} {rule:<7} remove {plan['blocks']} ({plan['n_removed']} of {plan['n_blocks']}){metric}")
+    print(f"report: {out / 'report.md'}")
+    return 0
 
 
 # ---------------------------------------------------------------- entry point
-_COMMANDS = [_add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot]
+_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run the ``zigzag`` command; user errors print one line and exit with status 2."""
     args = build_parser().parse_args(argv)
+    if getattr(args, "quiet", False):
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # transformers' own weight-loading bars
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)

@@ -10,6 +10,8 @@ exactly. The same input therefore gives the same graph on any machine.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ._validation import check_int, check_option
@@ -19,7 +21,8 @@ __all__ = ["knn_indices", "knn_graph", "METRICS", "GRAPHS"]
 METRICS = ("euclidean", "cosine")
 GRAPHS = ("union", "mutual")
 _BLOCK_BYTES = 64 * 2**20  # distance block size in bytes
-_CHUNK = 64  # columns per chunk when bounding the (k+1)-th smallest distance
+_CHUNK = 64  # columns per chunk when bounding the m-th smallest distance
+_EXTRA = 8  # candidates beyond k measured exactly, so that hardly any row needs the slow exact path
 
 
 def _prepare(points, metric: str) -> np.ndarray:
@@ -63,20 +66,15 @@ def _exact_sq_dist(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndar
     return np.einsum("ijk,ijk->ij", diff, diff)
 
 
-def _sort_exact(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Candidates of each row sorted by (exact distance, index)."""
-    exact = _exact_sq_dist(x, rows, cols)
-    order = np.lexsort((cols, exact), axis=1)
-    return np.take_along_axis(cols, order, 1)
-
-
 def knn_indices(points, k: int, *, metric: str = "euclidean", block_size: int | None = None) -> np.ndarray:
     """Indices of the k nearest neighbours of every point, self excluded.
 
-    Candidates come from blocked float64 matrix products; whenever the k-th and (k+1)-th candidates are
-    closer than the products' rounding bound, the row is settled by exact
-    float64 distances to every point. Neighbours are then ordered by exact
-    distance, ties by index.
+    Candidates come from blocked float64 matrix products of the centred
+    points; the k + 8 best are re-measured exactly (elementwise). A row is
+    accepted when the products' proven rounding bound shows that no other
+    point can come as close as its k-th exact neighbour; the rare rows with
+    near-ties beyond that are measured against every point exactly.
+    Neighbours are ordered by exact distance, ties by index.
 
     Parameters
     ----------
@@ -100,35 +98,58 @@ def knn_indices(points, k: int, *, metric: str = "euclidean", block_size: int | 
     """
     metric = check_option(metric, "metric", METRICS, caller="knn_indices")
     x = _prepare(points, metric)
-    n, dim = x.shape
+    n = x.shape[0]
     k = check_int(k, "k", minimum=1, caller="knn_indices")
     if k >= n:
         raise ValueError(f"k={k} neighbours need more than k points, got n_points={n}; lower k or add points.")
-    sq = np.einsum("ij,ij->i", x, x)
-    # rounding bound of sq_j - 2 x_i.x_j in float64 (the row's own |x_i|^2 does not change its order)
-    tol = 2 * (dim + 2) * np.finfo(np.float64).eps * (sq + float(sq.max()))
-    m = min(k + 1, n - 1)
-    chunk = max(1, min(_CHUNK, n // m))
+    xc = x - x.mean(axis=0)  # for the products only: smaller norms, smaller rounding; exact distances use x
+    dim = x.shape[1]
+    sq = np.einsum("ij,ij->i", xc, xc)
+    eps = float(np.finfo(np.float64).eps)
+    # |computed (|x_j|^2 - 2 x_i.x_j) - exact| <= (gamma_D + 3 eps)(max|x|^2 + 2 |x_i| max|x|) for the
+    # centred points (gamma_D = D eps / (1 - D eps) bounds the dot product), plus the centring's rounding
+    norm_max = float(np.sqrt(sq.max()))
+    raw_max = float(np.abs(x).max())
+    err = (dim * eps / (1 - dim * eps) + 3 * eps) * (norm_max**2 + 2 * np.sqrt(sq) * norm_max) * 1.01
+    err += 16 * dim * eps * (raw_max + norm_max) ** 2
+    m = min(k + _EXTRA, n - 1)  # candidates measured exactly
+    look = min(m + 1, n - 1)  # one more bounds every point outside the candidates
+    chunk = max(1, min(_CHUNK, n // look))
     width = -(-n // chunk) * chunk  # columns padded to whole chunks, padding at distance +inf
     xt = np.zeros((dim, width))
-    xt[:, :n] = x.T
+    xt[:, :n] = -2 * xc.T  # scaling by -2 is exact
     sq_padded = np.full(width, np.inf)
     sq_padded[:n] = sq
     if block_size is None:
         block_size = max(1, _BLOCK_BYTES // (8 * width))
-    out = np.empty((n, k), dtype=np.int64)
-    for start in range(0, n, block_size):
+
+    def block(start: int):
         rows = np.arange(start, min(start + block_size, n))
-        approx = x[rows] @ xt
-        approx *= -2
+        approx = xc[rows] @ xt
         approx += sq_padded
         approx[np.arange(len(rows)), rows] = np.inf
-        cand = _smallest(approx, m, chunk)
-        out[rows] = _sort_exact(x, rows, cand[:, :k])
-        if m > k:
-            gap = np.take_along_axis(approx, cand[:, k:], 1)[:, 0] - np.take_along_axis(approx, cand[:, k - 1:k], 1)[:, 0]
-            for i in np.flatnonzero(gap <= 2 * tol[rows]):
-                out[rows[i]] = _knn_row_exact(x, int(rows[i]), k)
+        cand = _smallest(approx, look, chunk)
+        exact = _exact_sq_dist(x, rows, cand[:, :m])
+        order = np.lexsort((cand[:, :m], exact), axis=1)
+        nbrs = np.take_along_axis(cand[:, :m], order, 1)[:, :k]
+        unsettled = np.empty(0, dtype=np.int64)
+        if look > m:  # the row is settled when nothing outside the candidates can reach its k-th
+            kth = np.take_along_axis(exact, order[:, k - 1:k], 1)[:, 0]
+            outside = np.take_along_axis(approx, cand[:, m:], 1)[:, 0] + sq[rows]
+            unsettled = rows[outside - err[rows] <= kth * (1 + 4 * dim * eps)]
+        return rows, nbrs, unsettled
+
+    out = np.empty((n, k), dtype=np.int64)
+    starts = range(0, n, block_size)
+    if len(starts) == 1:
+        results = [block(0)]
+    else:  # numpy releases the GIL: one block's selection overlaps the next block's product
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(block, starts))
+    for rows, nbrs, unsettled in results:
+        out[rows] = nbrs
+        for row in unsettled.tolist():
+            out[row] = _knn_row_exact(x, row, k)
     return out
 
 

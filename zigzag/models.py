@@ -90,6 +90,38 @@ def load_embedded_model(device=None):
     return model.eval(), tokenizer
 
 
+def load_model(name: str = "embedded", *, dtype: str = "float32", revision=None):
+    """Load ``(model, tokenizer)`` offline-friendly: a local folder, a hub name, or ``"embedded"``.
+
+    Causal language models (a ``*ForCausalLM`` architecture in the config)
+    are loaded with their head, so that :func:`evaluate` can measure
+    perplexity; everything else with ``AutoModel``. ``"embedded"`` is the
+    bundled all-MiniLM-L6-v2 (:func:`load_embedded_model`).
+
+    Raises
+    ------
+    ValueError
+        When ``name`` is neither a folder with a ``config.json`` nor a name
+        transformers can resolve (no network is used when ``HF_HUB_OFFLINE=1``).
+    """
+    if name == "embedded":
+        return load_embedded_model()
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        config = AutoConfig.from_pretrained(name, revision=revision)
+    except (OSError, ValueError) as err:
+        raise ValueError(
+            f"Cannot load a model from {name!r}: pass a folder holding config.json and the weights, "
+            f"'embedded' for the bundled all-MiniLM-L6-v2, or a hub name already in the local cache ({err})."
+        ) from None
+    causal = any(str(a).endswith("ForCausalLM") for a in (getattr(config, "architectures", None) or []))
+    loader = AutoModelForCausalLM if causal else AutoModel
+    model = loader.from_pretrained(name, revision=revision, dtype=getattr(torch, dtype))
+    return model.eval(), AutoTokenizer.from_pretrained(name, revision=revision)
+
+
 # ---------------------------------------------------------------- surgery
 def prune_model(model, blocks, *, copy: bool = True):
     """Remove blocks from a transformers model.
@@ -267,7 +299,7 @@ def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int
     else:
         from .adapters.hf import extract
 
-        run = dict(hook="residual", embeddings=False, pooling="mean", batch_size=batch_size, max_length=max_length,
+        run = dict(hook="residual", pooling="mean", batch_size=batch_size, max_length=max_length,
                    add_special_tokens=add_special_tokens, device=device, progress=progress)
         a = np.asarray(extract(model, tokenizer, texts, **run).layers[-1], dtype=np.float64)
         b = np.asarray(extract(pruned, tokenizer, texts, **run).layers[-1], dtype=np.float64)

@@ -465,7 +465,7 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
     ax.set_xlim(-0.5, r.size - 0.5)
     ax.set_ylim(0, np.nanmax(r) * 1.15 if np.nanmax(r) > 0 else 1)
     _layer_ticks(ax.xaxis, r.size)
-    ax.set_xlabel(f"layer index (block 0..{r.size - 2}; {r.size - 1} = final norm, never removed)")
+    ax.set_xlabel(f"layer index (block 0..{r.size - 2}; {r.size - 1} = final representation, never removed)")
     ax.set_ylabel(r"$\bar S_{%d}$" % dim)
     ax.set_title("Pruning profile and removed blocks")
     ax.legend(fontsize="small", loc="lower center")
