@@ -298,7 +298,7 @@ def test_vectorizer_contract(four_layer_bars, llama3_csv):
     assert clone is not vec and clone.get_params() == vec.get_params()
     with pytest.raises(SkNotFitted):
         vec.transform([four_layer_bars])
-    assert issubclass(NotFittedError, SkNotFitted)
+    assert issubclass(NotFittedError, (ValueError, AttributeError))  # the fallback without scikit-learn
     assert vec.set_params(n_points=6) is vec and vec.n_points == 6
     with pytest.raises(ValueError, match="n_poinst"):
         vec.set_params(n_poinst=3)

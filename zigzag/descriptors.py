@@ -672,11 +672,20 @@ def describe_subsets(clouds, subset_size: int, n_subsets: int, seed=None, *, dim
 
 
 # ---------------------------------------------------------------- scikit-learn style vectoriser
-try:  # scikit-learn is optional; use its error type when it is there so its tools recognise it
-    from sklearn.exceptions import NotFittedError
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
-    class NotFittedError(ValueError, AttributeError):
-        """Raised when a transformer is used before ``fit``."""
+def _not_fitted(message: str) -> Exception:
+    """scikit-learn's NotFittedError when it is installed (its tools recognise it), else a plain one.
+
+    Imported here, not at module level: scikit-learn is optional and slow to import.
+    """
+    try:
+        from sklearn.exceptions import NotFittedError as error_type
+    except ImportError:  # pragma: no cover - exercised only without scikit-learn
+        error_type = NotFittedError
+    return error_type(message)
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a DescriptorVectorizer is used before ``fit`` (without scikit-learn installed)."""
 
 
 class DescriptorVectorizer:
@@ -811,7 +820,7 @@ class DescriptorVectorizer:
         ndarray of float of shape (n_samples, n_features_out_)
         """
         if not hasattr(self, "n_features_out_"):
-            raise NotFittedError(
+            raise _not_fitted(
                 "This DescriptorVectorizer instance is not fitted yet. Call 'fit' with appropriate arguments "
                 "before using this estimator."
             )
@@ -841,5 +850,5 @@ class DescriptorVectorizer:
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the output columns (``"<curve>_H<p>@<relative depth>"``)."""
         if not hasattr(self, "feature_names_out_"):
-            raise NotFittedError("This DescriptorVectorizer instance is not fitted yet. Call 'fit' first.")
+            raise _not_fitted("This DescriptorVectorizer instance is not fitted yet. Call 'fit' first.")
         return self.feature_names_out_.copy()
