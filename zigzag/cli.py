@@ -222,7 +222,7 @@ def _cmd_extract(args) -> int:
     texts = builtin_corpus(args.builtin) if args.builtin is not None else load_texts(args.texts, field=args.field, column=args.column)
     from .models import load_model
 
-    model, tokenizer = load_model(args.model, dtype=args.model_dtype, revision=args.revision)
+    model, tokenizer = load_model(args.model, dtype=args.model_dtype, revision=args.revision, with_head=False)
     pooling = int(args.pooling) if args.pooling.lstrip("-").isdigit() else args.pooling
     residual = args.hook == "residual"
     clouds = extract(model, tokenizer, texts, hook=args.hook, pooling=pooling, batch_size=args.batch_size,

@@ -90,12 +90,13 @@ def load_embedded_model(device=None):
     return model.eval(), tokenizer
 
 
-def load_model(name: str = "embedded", *, dtype: str = "float32", revision=None):
+def load_model(name: str = "embedded", *, dtype: str = "float32", revision=None, with_head: bool = True):
     """Load ``(model, tokenizer)`` offline-friendly: a local folder, a hub name, or ``"embedded"``.
 
     Causal language models (a ``*ForCausalLM`` architecture in the config)
-    are loaded with their head, so that :func:`evaluate` can measure
-    perplexity; everything else with ``AutoModel``. ``"embedded"`` is the
+    are loaded with their head when ``with_head`` (so that :func:`evaluate`
+    can measure perplexity); everything else, and everything when
+    ``with_head=False``, with ``AutoModel``. ``"embedded"`` is the
     bundled all-MiniLM-L6-v2 (:func:`load_embedded_model`).
 
     Raises
@@ -117,7 +118,7 @@ def load_model(name: str = "embedded", *, dtype: str = "float32", revision=None)
             f"'embedded' for the bundled all-MiniLM-L6-v2, or a hub name already in the local cache ({err})."
         ) from None
     causal = any(str(a).endswith("ForCausalLM") for a in (getattr(config, "architectures", None) or []))
-    loader = AutoModelForCausalLM if causal else AutoModel
+    loader = AutoModelForCausalLM if causal and with_head else AutoModel
     model = loader.from_pretrained(name, revision=revision, dtype=getattr(torch, dtype))
     return model.eval(), AutoTokenizer.from_pretrained(name, revision=revision)
 
