@@ -42,7 +42,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # the script only writes files; neve
 import numpy as np
 
 import zigzag
-from zigzag._files import atomic_path, write_json
+from zigzag._files import save_figure, write_json
 
 
 def parse_args(argv=None):
@@ -130,8 +130,7 @@ def main(argv=None) -> int:
     ax.set_title(r"$\bar S_1$ over relative depth (peak = most redundant layers)")
     ax.set_ylim(bottom=0)
     figure_path = args.out / "profiles.png"
-    with atomic_path(figure_path) as tmp:
-        fig.savefig(tmp, dpi=150)
+    save_figure(fig, figure_path)
     summary_path = write_json(args.out / "profiles.json", {"profiles": summary})
     written += [figure_path, summary_path]
     print("wrote " + ", ".join(str(p) for p in written))

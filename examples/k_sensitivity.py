@@ -32,7 +32,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # the script only writes files; neve
 import numpy as np
 
 import zigzag
-from zigzag._files import atomic_path, write_json
+from zigzag._files import save_figure, write_json
 
 
 def parse_args(argv=None):
@@ -102,8 +102,7 @@ def main(argv=None) -> int:
     ax.set_title(rf"$\bar S_1$ for several k: mean $\pm$ std over {args.subsets} subsets of {args.subset_size}")
     ax.set_ylim(bottom=0)
     figure_path = args.out / "k_sensitivity.png"
-    with atomic_path(figure_path) as tmp:
-        fig.savefig(tmp, dpi=150)
+    save_figure(fig, figure_path)
     json_path = write_json(args.out / "k_sensitivity.json", {
         "n_layers": n, "n_points": clouds.n_points, "subsets": args.subsets, "subset_size": args.subset_size,
         "seed": args.seed, "clouds": dict(clouds.meta), "results": summary,

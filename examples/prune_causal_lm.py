@@ -45,7 +45,7 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")  # the script only writes files; never opens a window
 
 import zigzag
-from zigzag._files import atomic_path, write_json
+from zigzag._files import save_figure, write_json
 
 TINY_NOTICE = """\
 NOTICE: no --model given, so this runs on a tiny Llama with RANDOM weights ({layers} blocks, hidden size 64)
@@ -237,8 +237,7 @@ def main(argv=None) -> int:
     fig = zigzag.plot_profile(zigzag_plans)
     fig.axes[0].set_title(f"Zigzag pruning profile of {model.config._name_or_path}")
     figure_path = args.out / "prune_profile.png"
-    with atomic_path(figure_path) as tmp:
-        fig.savefig(tmp, dpi=150)
+    save_figure(fig, figure_path)
     bars_path = bars.save(args.out / "prune_barcode.npz")
     plans_path = write_json(args.out / "prune_plans.json", {
         "model": model.config._name_or_path,

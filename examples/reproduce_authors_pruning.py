@@ -34,7 +34,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # the script only writes files; neve
 import numpy as np
 
 import zigzag
-from zigzag._files import atomic_path, write_json
+from zigzag._files import save_figure, write_json
 
 
 def parse_args(argv=None):
@@ -87,8 +87,7 @@ def main(argv=None) -> int:
     plans_path = args.out / f"{stem}_plans.json"
     fig = zigzag.plot_profile(plans)
     fig.axes[0].set_title(f"Pruning profile of {stem}")
-    with atomic_path(figure_path) as tmp:
-        fig.savefig(tmp, dpi=150)
+    save_figure(fig, figure_path)
     write_json(plans_path, {
         "barcode": args.barcode.name,
         "n_layers": n,

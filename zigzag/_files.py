@@ -44,6 +44,24 @@ def write_json(path, obj) -> Path:
     return write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
 
 
+def jsonable(obj):
+    """``obj`` as plain JSON types (what writing and reading it back gives); unknown objects become strings."""
+    def lenient(value):
+        try:
+            return _json_default(value)
+        except TypeError:
+            return str(value)
+
+    return json.loads(json.dumps(obj, default=lenient))
+
+
+def save_figure(fig, path, *, dpi: int = 150) -> Path:
+    """Save a matplotlib figure to ``path`` atomically (the format follows the suffix)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi)
+    return Path(path)
+
+
 def _json_default(obj):
     """Let numpy scalars and arrays, paths and tuples go into JSON."""
     if hasattr(obj, "tolist"):

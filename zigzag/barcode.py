@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._files import atomic_path, write_json, write_text
+from ._files import atomic_path, jsonable, write_json, write_text
 
 __all__ = ["Barcode", "INTERVAL_TYPES"]
 
@@ -284,7 +284,7 @@ class Barcode:
             return write_json(path, self._payload(as_lists=True))
         if suffix == ".npz":
             payload = self._payload(as_lists=False)
-            payload["params"] = np.array(json.dumps(payload["params"], default=str))
+            payload["params"] = np.array(json.dumps(payload["params"]))
             with atomic_path(path) as tmp:
                 with open(tmp, "wb") as fh:
                     np.savez_compressed(fh, **payload)
@@ -297,7 +297,7 @@ class Barcode:
             "format": "zigzag-barcode",
             "format_version": FORMAT_VERSION,
             "n_layers": self.n_layers,
-            "params": json.loads(json.dumps(dict(self.params), default=str)),
+            "params": jsonable(dict(self.params)),
             "dimension": conv(self.dimension),
             "birth_step": conv(self.birth_step),
             "death_step": conv(self.death_step),

@@ -163,7 +163,7 @@ def _cmd_plot(args) -> int:
     import matplotlib.pyplot as plt
 
     from . import plotting
-    from ._files import atomic_path
+    from ._files import save_figure
 
     bars = _load_bars(args)
     dim = 1 if args.dim is None else args.dim
@@ -175,8 +175,7 @@ def _cmd_plot(args) -> int:
         fig = plotting.plot_profile(bars, q=args.qs or [0.9, 0.8], dim=dim)
     else:
         fig = getattr(plotting, f"plot_{args.kind}")(bars, dim)
-    with atomic_path(args.output) as tmp:
-        fig.savefig(tmp, dpi=args.dpi)
+    save_figure(fig, args.output, dpi=args.dpi)
     plt.close(fig)
     print(f"{args.kind} of {bars} -> {args.output}")
     return 0

@@ -46,7 +46,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._files import write_json
+from ._files import jsonable, write_json
 from ._validation import check_barcode, check_float, check_int, check_option, python_scalar
 
 __all__ = [
@@ -442,7 +442,7 @@ class Descriptors:
             "threshold": self.threshold,
             "brf_index": self.brf_index,
             "normalization": self.normalization,
-            "params": json.loads(json.dumps(dict(self.params), default=str)),
+            "params": jsonable(dict(self.params)),
         }
         for name in CURVES + MATRICES:
             out[name] = {str(p): getattr(self, name)[p].tolist() for p in self.dims}

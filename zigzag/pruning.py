@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._files import jsonable
 from ._validation import check_barcode, check_float, check_int, check_option, python_scalar
 
 __all__ = [
@@ -158,7 +159,7 @@ class PrunePlan:
             "q": self.q,
             "blocks_requested": self.blocks_requested,
             "scores": [float(v) for v in self.scores],
-            "params": _jsonable(dict(self.params)),
+            "params": jsonable(dict(self.params)),
         }
 
     @classmethod
@@ -169,20 +170,6 @@ class PrunePlan:
             scores=data.get("scores", []), q=data.get("q"), blocks_requested=data.get("blocks_requested"),
             params=data.get("params", {}),
         )
-
-
-def _jsonable(value):
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 # ---------------------------------------------------------------- generic rules on a score profile

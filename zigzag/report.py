@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import write_json, write_text
+from ._files import save_figure, write_json, write_text
 from ._validation import check_float, check_int
 
 __all__ = ["RunConfig", "run_report"]
@@ -238,12 +238,9 @@ def _figures(bars, config: RunConfig, folder: Path) -> None:
         "betti": lambda: plot_betti(bars, logy=True),
         "similarity": lambda: plot_similarity(bars, 1),
     }
-    from ._files import atomic_path
-
     for name, make in makers.items():
         fig = make()
-        with atomic_path(folder / f"{name}.png") as tmp:
-            fig.savefig(tmp, dpi=110)
+        save_figure(fig, folder / f"{name}.png", dpi=110)
         plt.close(fig)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import write_json
+from .._files import jsonable, write_json
 from ..clouds import LayerClouds, as_layer_clouds
 
 __all__ = ["load_extraction", "stream_to_folder", "MANIFEST", "FORMAT"]
@@ -121,7 +121,7 @@ def stream_to_folder(folder, names, meta, batches, *, overwrite: bool = False) -
     folder.mkdir(parents=True, exist_ok=True)
     manifest = dict(meta, format=FORMAT, names=list(names), files=[f"layer_{i:03d}.npy" for i in range(len(names))],
                     shapes=None, n_done=0, complete=False)
-    manifest = json.loads(json.dumps(manifest, default=str))  # normalise tuples etc. as JSON would
+    manifest = jsonable(manifest)  # normalise tuples etc. as JSON would
     start, maps = 0, None
     if (folder / MANIFEST).is_file():
         old = read_manifest(folder)
