@@ -28,7 +28,7 @@ from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 import zigzag  # noqa: E402
 import zigzag.plotting as zp  # noqa: E402
 from zigzag.complexes import knn_complex  # noqa: E402
-from zigzag.plotting import DIM_COLORS, OKABE_ITO  # noqa: E402
+from zigzag.plotting import DIM_COLORS  # noqa: E402
 
 IMG = Path(__file__).resolve().parent / "img"
 DPI = 100

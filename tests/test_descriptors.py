@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from zigzag.barcode import Barcode
+from zigzag.pipeline import describe_subsets
 from zigzag.descriptors import (
     DescriptorVectorizer,
     Descriptors,
@@ -28,7 +29,6 @@ from zigzag.descriptors import (
     births_relative_frequency,
     correlation_length,
     describe,
-    describe_subsets,
     ilp,
     inter_layer_persistence,
     similarity_matrix,

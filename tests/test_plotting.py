@@ -12,7 +12,8 @@ from matplotlib.colors import to_hex  # noqa: E402
 
 from zigzag import plotting  # noqa: E402
 from zigzag.barcode import Barcode  # noqa: E402
-from zigzag.descriptors import describe, describe_subsets, inter_layer_persistence  # noqa: E402
+from zigzag.descriptors import describe, inter_layer_persistence
+from zigzag.pipeline import describe_subsets  # noqa: E402
 from zigzag.pruning import prune_plans  # noqa: E402
 
 

@@ -22,15 +22,9 @@ import importlib
 from .barcode import Barcode
 from .clouds import LayerClouds, as_layer_clouds
 from .datasets import synthetic_trajectory
-from .descriptors import (
-    DescriptorVectorizer,
-    Descriptors,
-    SubsetDescriptors,
-    describe,
-    describe_subsets,
-)
+from .descriptors import DescriptorVectorizer, Descriptors, describe
 from .io import load_clouds, save_clouds
-from .pipeline import compute
+from .pipeline import SubsetDescriptors, compute, describe_subsets
 from .pruning import PrunePlan, prune_plan, prune_plans, pruning_profile
 
 __version__ = "0.1.0"
@@ -42,8 +36,9 @@ _LAZY = {
     "prune_model": "models",
     "evaluate": "models",
     "Evaluation": "models",
-    "load_embedded_model": "models",
-    "embedded_model_path": "models",
+    "load_embedded_model": "adapters",
+    "embedded_model_path": "adapters",
+    "load_model": "adapters",
     "lm_eval_tasks": "models",
     "block_distances": "baselines",
     "baseline_plans": "baselines",

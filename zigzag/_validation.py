@@ -71,3 +71,23 @@ def check_barcode(barcode, caller: str, *, min_layers: int = 1):
     if barcode.n_layers < min_layers:
         raise ValueError(f"{caller} needs at least {min_layers} representations; the barcode has {barcode.n_layers}.")
     return barcode
+
+
+def check_dims(dims, caller: str) -> tuple:
+    """``dims`` (one int or several) as a tuple of distinct homology dimensions >= 0."""
+    values = [dims] if np.isscalar(dims) else list(dims)
+    out = tuple(check_int(python_scalar(p), "dims", minimum=0, caller=caller) for p in values)
+    if not out:
+        raise ValueError(f"The 'dims' parameter of {caller} must name at least one homology dimension, e.g. (0, 1).")
+    if len(set(out)) != len(out):
+        raise ValueError(f"The 'dims' parameter of {caller} has repeated dimensions {out}; list each once.")
+    return out
+
+
+def check_alphas(alpha, caller: str) -> tuple:
+    """``alpha`` (one float or several) as a tuple of exponents >= 0."""
+    values = [alpha] if np.isscalar(alpha) else list(alpha)
+    out = tuple(check_float(python_scalar(a), "alpha", low=0.0, caller=caller) for a in values)
+    if not out:
+        raise ValueError(f"The 'alpha' parameter of {caller} must hold at least one exponent >= 0, e.g. 1.0.")
+    return out

@@ -5,17 +5,22 @@ from __future__ import annotations
 import logging
 import time
 
+import numpy as np
 from tqdm.auto import tqdm
 
-from ._validation import check_int, check_option
+from dataclasses import dataclass
+
+from ._validation import check_dims, check_int, check_option
 from .barcode import Barcode
 from .clouds import as_layer_clouds
 from .complexes import knn_complex
+from .descriptors import Descriptors, describe
+from .descriptors import CURVES, MATRICES
 from .engines import ENGINES, zigzag_bars
 from .filtration import ZIGZAGS, zigzag_schedule
 from .knn import GRAPHS, METRICS
 
-__all__ = ["compute", "layer_complexes"]
+__all__ = ["compute", "describe_subsets", "layer_complexes", "SubsetDescriptors"]
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +103,111 @@ def compute(clouds, *, k: int = 5, max_dim: int = 1, metric: str = "euclidean", 
         "clouds": dict(clouds.meta), "zigzag_version": __version__,
     }
     return Barcode.from_arrays(**bars, n_layers=clouds.n_layers, params=params)
+
+
+# ---------------------------------------------------------------- uncertainty over subsets of the prompts
+@dataclass(frozen=True, eq=False)
+class SubsetDescriptors:
+    """Descriptors over disjoint random subsets of the prompts, and their mean and spread.
+
+    Attributes
+    ----------
+    mean, std : Descriptors
+        Element-wise mean and sample standard deviation (``ddof=1``) of every
+        field over the subsets (floats).
+    members : tuple of Descriptors
+        One per subset.
+    subsets : ndarray of int of shape (n_subsets, subset_size)
+        The point (prompt) indices of each subset, each row ascending.
+    barcodes : tuple of Barcode
+        One per subset.
+    """
+
+    mean: Descriptors
+    std: Descriptors
+    members: tuple
+    subsets: np.ndarray
+    barcodes: tuple
+
+    @property
+    def n_subsets(self) -> int:
+        return len(self.members)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict with ``mean``, ``std`` (descriptor dicts) and ``subsets``."""
+        return {"mean": self.mean.to_dict(), "std": self.std.to_dict(), "subsets": self.subsets.tolist()}
+
+
+def _reduce(members, reducer) -> Descriptors:
+    first = members[0]
+    fields = {
+        name: {p: reducer(np.stack([np.asarray(getattr(m, name)[p], dtype=float) for m in members]))
+               for p in first.dims}
+        for name in CURVES + MATRICES
+    }
+    return Descriptors(
+        n_layers=first.n_layers, dims=first.dims, alpha=first.alpha, threshold=first.threshold,
+        brf_index=first.brf_index, normalization=first.normalization, params=dict(first.params), **fields,
+    )
+
+
+def describe_subsets(clouds, subset_size: int, n_subsets: int, seed=None, *, dims=(0, 1), alpha=(0.0, 1.0),
+                     threshold: float = 0.5, brf_index: str = "birth", normalization: str = "column",
+                     progress: bool = False, **compute_kwargs) -> SubsetDescriptors:
+    """Descriptors on disjoint random subsets of the prompts: mean ± std of every curve.
+
+    The papers report e.g. 16 subsets of 500 prompts. Subsets are drawn
+    without overlap from one permutation of the points made with
+    ``np.random.default_rng(seed)``; each gets its own barcode from
+    :func:`compute`.
+
+    Parameters
+    ----------
+    clouds : LayerClouds or array-like of shape (n_layers, n_points, n_features)
+    subset_size : int
+        Points per subset.
+    n_subsets : int >= 2
+        ``n_subsets * subset_size`` must not exceed ``n_points``.
+    seed : int, numpy.random.Generator or None
+    dims, alpha, threshold, brf_index, normalization
+        As in :func:`describe`.
+    progress : bool, default=False
+        Passed to compute (progress bars per subset).
+    **compute_kwargs
+        Passed to :func:`compute` (``k``, ``max_dim``,
+        ``metric``, ...). ``max_dim`` defaults to ``max(dims)``.
+
+    Returns
+    -------
+    SubsetDescriptors
+
+    Raises
+    ------
+    ValueError
+        If the subsets do not fit into the points.
+    """
+    clouds = as_layer_clouds(clouds)
+    subset_size = check_int(subset_size, "subset_size", minimum=1, caller="describe_subsets")
+    n_subsets = check_int(n_subsets, "n_subsets", minimum=2, caller="describe_subsets")
+    if subset_size * n_subsets > clouds.n_points:
+        raise ValueError(
+            f"describe_subsets: {n_subsets} disjoint subsets of {subset_size} points need "
+            f"{n_subsets * subset_size} points, but the clouds have {clouds.n_points}. "
+            f"Lower n_subsets or subset_size (e.g. subset_size={clouds.n_points // n_subsets})."
+        )
+    dims = check_dims(dims, "describe_subsets")
+    compute_kwargs.setdefault("max_dim", max(dims))
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(clouds.n_points)[: n_subsets * subset_size]
+    subsets = np.sort(order.reshape(n_subsets, subset_size), axis=1)
+    barcodes, members = [], []
+    for points in subsets:
+        bars = compute(clouds.subset(points), progress=progress, **compute_kwargs)
+        barcodes.append(bars)
+        members.append(describe(bars, dims=dims, alpha=alpha, threshold=threshold, brf_index=brf_index,
+                                normalization=normalization))
+    return SubsetDescriptors(
+        mean=_reduce(members, lambda a: a.mean(axis=0)),
+        std=_reduce(members, lambda a: a.std(axis=0, ddof=1)),
+        members=tuple(members), subsets=subsets, barcodes=tuple(barcodes),
+    )

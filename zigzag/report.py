@@ -160,7 +160,8 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Pat
     from .adapters.hf import extract
     from .baselines import baseline_plans, block_distances
     from .descriptors import describe
-    from .models import evaluate, load_model, prune_model
+    from .adapters.loading import load_model
+    from .models import evaluate, prune_model
     from .pipeline import compute
     from .pruning import prune_plans
 

@@ -6,11 +6,16 @@ torch and transformers are imported here and in :mod:`zigzag.models` /
 
 from .families import FAMILIES, family_of
 from .hf import NAMED_HOOKS, extract
+from .loading import EMBEDDED_MODEL, embedded_model_path, load_embedded_model, load_model
 from .pooling import POOLINGS, pool
 from .streaming import load_extraction, read_manifest
 from .torch_module import extract_from_module
 
 __all__ = [
+    "EMBEDDED_MODEL",
+    "embedded_model_path",
+    "load_embedded_model",
+    "load_model",
     "FAMILIES",
     "NAMED_HOOKS",
     "POOLINGS",

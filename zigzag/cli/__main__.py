@@ -1,0 +1,7 @@
+"""``python -m zigzag.cli``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,126 @@
+"""`zigzag describe`, `zigzag prune-plan` and `zigzag plot`: what a barcode file says."""
+
+from __future__ import annotations
+
+from .common import add_bars_argument, load_bars
+
+
+def _add_describe(sub):
+    p = sub.add_parser("describe", help="descriptors of a barcode (Betti, H, S, S-bar, ILP, BRF, kappa) as JSON",
+                       description="Compute every descriptor of a barcode per homology dimension and write them as JSON.")
+    add_bars_argument(p)
+    p.add_argument("-o", "--output", required=True, help="output .json file")
+    p.add_argument("--dims", type=int, nargs="+", default=[0, 1, 2], help="homology dimensions (default 0 1 2)")
+    p.add_argument("--alpha", type=float, nargs="+", default=[0.0, 1.0],
+                   help="exponents of ILP and BRF (default 0 1)")
+    p.add_argument("--threshold", type=float, default=0.5, help="threshold of the correlation lengths (default 0.5)")
+    p.add_argument("--brf-index", choices=["birth", "death"], default="birth",
+                   help="count bars at their birth layer or at their last layer alive (authors' curves)")
+    p.add_argument("--normalization", choices=["column", "row", "none"], default="column",
+                   help="normalisation of the average similarity (default column, the paper's)")
+    p.set_defaults(func=_cmd_describe)
+
+
+def _cmd_describe(args) -> int:
+    from ..descriptors import describe
+
+    bars = load_bars(args)
+    desc = describe(bars, dims=args.dims, alpha=args.alpha, threshold=args.threshold,
+                    brf_index=args.brf_index, normalization=args.normalization)
+    desc.save(args.output)
+    print(f"{bars} -> {args.output}")
+    for p in desc.dims:
+        r = desc.average_similarity[p]
+        print(f"  H{p}: peak of the average similarity at layer {int(r.argmax())} ({float(r.max()):.3f})")
+    return 0
+
+
+def _add_prune_plan(sub):
+    p = sub.add_parser("prune-plan", help="blocks to remove by the zigzag criterion",
+                       description="Which decoder blocks to remove (0-based), from the average persistence "
+                                   "similarity of the barcode. Default: --q 0.9 --q 0.8.")
+    add_bars_argument(p)
+    p.add_argument("--q", type=float, action="append", default=None, dest="qs",
+                   help="tolerance: remove blocks with r >= q * max r (repeatable)")
+    p.add_argument("--blocks", type=int, action="append", default=None,
+                   help="remove exactly this many blocks, the best contiguous window (repeatable)")
+    p.add_argument("--dim", type=int, default=1, help="homology dimension of the profile (default 1)")
+    p.add_argument("--normalization", choices=["column", "row", "none"], default="column",
+                   help="normalisation of the average similarity (default column, the paper's)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.set_defaults(func=_cmd_prune_plan)
+
+
+def _cmd_prune_plan(args) -> int:
+    import json
+
+    from ..pruning import prune_plans
+
+    bars = load_bars(args)
+    qs = args.qs if args.qs is not None else ([] if args.blocks else [0.9, 0.8])
+    plans = prune_plans(bars, q=qs, blocks=args.blocks or [], dim=args.dim, normalization=args.normalization)
+    profile = plans[0].scores
+    peak = int(profile.argmax())
+    if args.json:
+        out = {
+            "n_layers": bars.n_layers, "n_blocks": bars.n_layers - 1, "dim": args.dim,
+            "normalization": args.normalization, "profile": [float(v) for v in profile], "peak_layer": peak,
+            "plans": [
+                {**({"q": plan.q} if plan.q is not None else {"blocks_requested": plan.blocks_requested}),
+                 "blocks": list(plan.blocks), "n_removed": plan.n_removed, "n_blocks": plan.n_blocks,
+                 "criterion": plan.criterion}
+                for plan in plans
+            ],
+        }
+        print(json.dumps(out))
+        return 0
+    n = bars.n_layers
+    print(f"r(l) = S-bar_{args.dim} over {n} representations (blocks 0..{n - 2}; {n - 1} = final norm, never removed)")
+    print(f"peak at layer {peak} (r = {float(profile[peak]):.3f})")
+    print(f"{'rule':<8} {'removed':>10}  blocks (0-based)")
+    for plan in plans:
+        runs = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in plan.ranges()) or "none"
+        print(f"{plan.label:<8} {f'{plan.n_removed} of {plan.n_blocks}':>10}  {runs}")
+    return 0
+
+
+_PLOT_KINDS = ("diagram", "barcode", "histogram", "betti", "similarity", "profile")
+
+
+def _add_plot(sub):
+    p = sub.add_parser("plot", help="a figure of a barcode (diagram, barcode, histogram, betti, similarity, profile)",
+                       description="Draw one figure of a barcode and save it (.png, .pdf, .svg).")
+    add_bars_argument(p)
+    p.add_argument("--kind", choices=_PLOT_KINDS, required=True)
+    p.add_argument("--dim", type=int, default=None,
+                   help="homology dimension (default 1; diagram and betti: all dimensions with bars)")
+    p.add_argument("--q", type=float, action="append", default=None, dest="qs",
+                   help="profile: tolerances to shade (default 0.9 and 0.8)")
+    p.add_argument("--dpi", type=int, default=150)
+    p.add_argument("-o", "--output", required=True, help="figure file (.png, .pdf, .svg)")
+    p.set_defaults(func=_cmd_plot)
+
+
+def _cmd_plot(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+    from .._files import save_figure
+
+    bars = load_bars(args)
+    dim = 1 if args.dim is None else args.dim
+    if args.kind == "diagram":
+        fig = plotting.plot_diagram(bars, dims=args.dim)
+    elif args.kind == "betti":
+        fig = plotting.plot_betti(bars, dims=args.dim)
+    elif args.kind == "profile":
+        fig = plotting.plot_profile(bars, q=args.qs or [0.9, 0.8], dim=dim)
+    else:
+        fig = getattr(plotting, f"plot_{args.kind}")(bars, dim)
+    save_figure(fig, args.output, dpi=args.dpi)
+    plt.close(fig)
+    print(f"{args.kind} of {bars} -> {args.output}")
+    return 0

@@ -1,0 +1,66 @@
+"""`zigzag run`: the whole pipeline, from a model and texts to a report folder."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _add_run(sub):
+    from ..report import RunConfig
+
+    d = RunConfig()
+    p = sub.add_parser("run", help="the whole pruning-criterion pipeline, from a model and texts to a report folder",
+                       description="Extract layer clouds, compute the zigzag barcode, descriptors and pruning plans "
+                                   "(with the angular-distance and Block-Influence baselines), optionally prune and "
+                                   "evaluate each plan, and write a report folder. The defaults run offline on the "
+                                   "bundled all-MiniLM-L6-v2 and the built-in corpus.")
+    p.add_argument("--model", default=d.model,
+                   help="a local model folder, a hub name in the local cache, or 'embedded' (default)")
+    p.add_argument("--texts", default=d.texts, help="a .txt (one per line), .jsonl or .csv file; default: built-in corpus")
+    p.add_argument("--n-texts", type=int, default=d.n_texts, help=f"number of texts (default {d.n_texts})")
+    p.add_argument("--hook", default=d.hook, help=f"hook point or module pattern (default {d.hook})")
+    p.add_argument("--pooling", default=None,
+                   help="last, mean, first or a token position (default: last for decoders, mean for encoders)")
+    p.add_argument("--k", type=int, default=d.k, help=f"neighbours per point (default {d.k})")
+    p.add_argument("--max-dim", type=int, default=d.max_dim, help=f"highest homology dimension (default {d.max_dim})")
+    p.add_argument("--q", type=float, action="append", help="tolerance of the zigzag plan; repeat (default 0.9 and 0.8)")
+    p.add_argument("--blocks", type=int, default=None,
+                   help="also plan exactly this many blocks; baselines use it (default: as many as the first q plan)")
+    p.add_argument("--evaluate", action=argparse.BooleanOptionalAction, default=d.evaluate,
+                   help="prune the model with each plan and compare it with the full one (default: yes)")
+    p.add_argument("--out", default=d.out, help=f"report folder (default {d.out})")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed for sampling texts (default 0)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"texts per forward pass (default {d.batch_size})")
+    p.add_argument("--max-length", type=int, default=d.max_length, help=f"tokens per text (default {d.max_length})")
+    p.add_argument("--device", default=None, help="torch device, e.g. cuda (default: where the model loads, the CPU)")
+    p.set_defaults(func=_cmd_run)
+
+
+def _cmd_run(args) -> int:
+    import json
+
+    from ..report import RunConfig, run_report
+
+    pooling = int(args.pooling) if args.pooling and args.pooling.lstrip("-").isdigit() else args.pooling
+    config = RunConfig(model=args.model, texts=args.texts, n_texts=args.n_texts, hook=args.hook, pooling=pooling,
+                       k=args.k, max_dim=args.max_dim, q=tuple(args.q or (0.9, 0.8)), blocks=args.blocks,
+                       evaluate=args.evaluate, out=args.out, seed=args.seed, batch_size=args.batch_size,
+                       max_length=args.max_length, device=args.device)
+    out = run_report(config, progress=not args.quiet)
+    record = json.loads((out / "run.json").read_text())
+    plans = json.loads((out / "plans.json").read_text())["plans"]
+    evaluations = json.loads((out / "evaluation.json").read_text())["evaluations"] if args.evaluate else []
+    model = record["model"]
+    print(f"zigzag run: {model['name']} ({model['n_blocks']} blocks), {record['texts']['n']} texts, "
+          f"{record['barcode']['n_bars']} bars, {sum(record['seconds'].values()):.0f} s")
+    by_blocks = {tuple(e["blocks"]): e for e in evaluations}
+    for plan in plans:
+        ev = by_blocks.get(tuple(plan["blocks"]))
+        metric = ""
+        if ev:
+            key = "perplexity_ratio" if ev["kind"] == "causal_lm" else "mean_cosine"
+            metric = f"  {key}={ev['metrics'][key]:.3f}"
+        rule = f"q={plan['q']:g}" if plan["q"] is not None else f"m={plan['blocks_requested']}"
+        print(f"  {plan['criterion']:<16} {rule:<7} remove {plan['blocks']} ({plan['n_removed']} of {plan['n_blocks']}){metric}")
+    print(f"report: {out / 'report.md'}")
+    return 0

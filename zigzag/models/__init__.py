@@ -1,0 +1,11 @@
+"""Models after the analysis: surgery (remove blocks) and evaluation (what the pruned model keeps).
+
+torch and transformers are imported here, in :mod:`zigzag.adapters` and in
+:mod:`zigzag.baselines` only, and lazily, so the TDA core needs numpy alone.
+"""
+
+from .evaluation import Evaluation, evaluate, knn_overlap
+from .harness import lm_eval_tasks
+from .surgery import prune_model
+
+__all__ = ["Evaluation", "evaluate", "knn_overlap", "lm_eval_tasks", "prune_model"]

@@ -1,0 +1,36 @@
+"""Figures of zigzag persistence (matplotlib).
+
+Every ``plot_<thing>(..., ax=None, **style)`` draws only on ``ax`` (a new
+figure when None), returns the :class:`~matplotlib.figure.Figure`, and never
+calls ``plt.show``, ``savefig`` or ``plt.style.use``. Layers are 0-based and
+the axes say so. Colours come from the Okabe–Ito palette (colour-blind safe);
+``**style`` goes to the main artist (``scatter``, ``plot``, ``pcolormesh``).
+
+Functions
+---------
+plot_diagram      birth layer vs death layer, per dimension, size = multiplicity
+plot_barcode      one horizontal segment per bar
+plot_histogram    birth × persistence (or birth × death) histogram, log counts
+plot_betti        Betti curves per layer
+plot_similarity   heatmap of S_p(i, j) / beta_p(i)
+plot_curves       S̄ / ILP / BRF / ... over relative depth, several models on one axes
+plot_profile      the pruning profile r(l) with the removed blocks shaded per q
+"""
+
+from ._style import CURVE_LABELS, DIM_COLORS, LINE_COLORS, OKABE_ITO
+from .bars import plot_barcode, plot_diagram, plot_histogram
+from .curves import plot_betti, plot_curves, plot_profile, plot_similarity
+
+__all__ = [
+    "CURVE_LABELS",
+    "DIM_COLORS",
+    "LINE_COLORS",
+    "OKABE_ITO",
+    "plot_diagram",
+    "plot_barcode",
+    "plot_histogram",
+    "plot_betti",
+    "plot_similarity",
+    "plot_curves",
+    "plot_profile",
+]
