@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .errors import InputTypeError
 from ._files import atomic_path, jsonable, write_json, write_text
 
 __all__ = ["Barcode", "INTERVAL_TYPES"]
@@ -41,7 +42,7 @@ def _int_array(values, name: str) -> np.ndarray:
         if array.dtype.kind == "f" and np.all(array == np.round(array)):
             array = array.astype(np.int64)
         else:
-            raise TypeError(f"{name} must hold integer steps, got dtype {array.dtype}.")
+            raise InputTypeError(f"{name} must hold integer steps, got dtype {array.dtype}.")
     return array.astype(np.int64)
 
 

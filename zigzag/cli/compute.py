@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 def _add_compute(sub):
+    from ..engines import ENGINES
+    from ..filtration import ZIGZAGS
+    from ..knn import GRAPHS, METRICS
+
     p = sub.add_parser("compute", help="zigzag barcode of a sequence of point clouds",
                        description="Compute the zigzag barcode of layer clouds (.npy (n, N, D) array or an extraction folder).")
     p.add_argument("clouds", help="a .npy file holding an (n_layers, n_points, n_features) array, or a folder written by 'zigzag extract'")
     p.add_argument("-o", "--output", required=True, help="barcode file: .csv (authors' format), .npz or .json")
     p.add_argument("--k", type=int, default=5, help="neighbours per point (default 5)")
     p.add_argument("--max-dim", type=int, default=1, help="highest homology dimension (default 1)")
-    p.add_argument("--metric", choices=["euclidean", "cosine"], default="euclidean")
-    p.add_argument("--graph", choices=["union", "mutual"], default="union")
-    p.add_argument("--zigzag", choices=["intersection", "union"], default="intersection")
-    p.add_argument("--engine", choices=["fast", "classic"], default="fast")
+    p.add_argument("--metric", choices=METRICS, default="euclidean")
+    p.add_argument("--graph", choices=GRAPHS, default="union")
+    p.add_argument("--zigzag", choices=ZIGZAGS, default="intersection")
+    p.add_argument("--engine", choices=ENGINES, default="fast")
     p.set_defaults(func=_cmd_compute)
 
 

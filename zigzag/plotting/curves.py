@@ -212,9 +212,11 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
     for rank, i in enumerate(order):
         plan = plans[i]
         color = shade[rank % len(shade)]
+        label = f"{plan.label}: remove {plan.n_removed} of {plan.n_blocks}"
+        label += " (degenerate)" if plan.degenerate else ""  # hatched: every block, or all but one
         for n_run, (a, b) in enumerate(plan.ranges()):
-            ax.axvspan(a - 0.5, b + 0.5, color=color, alpha=0.35, lw=0, zorder=rank,
-                       label=f"{plan.label}: remove {plan.n_removed} of {plan.n_blocks}" if n_run == 0 else None)
+            ax.axvspan(a - 0.5, b + 0.5, facecolor=color, edgecolor="#D55E00", alpha=0.35, lw=0, zorder=rank,
+                       hatch="//" if plan.degenerate else None, label=label if n_run == 0 else None)
         if plan.q is not None:
             ax.axhline(plan.q * np.nanmax(r), color=color, ls="--", lw=1, zorder=len(plans) + 1)
     kwargs = {"color": "#000000", "lw": 1.6, "marker": "o", "ms": 3, "label": r"$r(\ell) = \bar S_{%d}(\ell)$" % dim}
