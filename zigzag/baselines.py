@@ -131,6 +131,9 @@ def block_distances_from_states(hidden_states, attention_mask=None) -> BlockDist
     return sums.result({})
 
 
+_CHUNK_BYTES = 64 << 20
+
+
 def _unit(x):
     """Rows of ``x`` (a torch tensor) in float64, scaled to unit length."""
     import torch
@@ -157,8 +160,8 @@ class _Sums:
         at_last = torch.stack([_unit(s[torch.arange(batch, device=device), last.long().argmax(1)]) for s in states])
         cos_last = torch.einsum("ibd,jbd->bij", at_last, at_last).clamp(-1, 1)  # (B, L+1, L+1)
         self.angular_last = self.angular_last + (torch.arccos(cos_last) / torch.pi).sum(0).cpu().numpy()
-        # every real token, in chunks that keep the float64 copy near 64 MB whatever the model's size
-        chunk = max(1, (64 << 20) // (8 * n_layers * states[0].shape[-1]))
+        # every real token, in chunks that keep the float64 copy near _CHUNK_BYTES whatever the model's size
+        chunk = max(1, _CHUNK_BYTES // (8 * n_layers * states[0].shape[-1]))
         for start in range(0, rows.numel(), chunk):
             r, c = rows[start:start + chunk], cols[start:start + chunk]
             real = torch.stack([_unit(s[r, c]) for s in states])  # (L+1, n_chunk, D)
