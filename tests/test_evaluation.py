@@ -66,3 +66,17 @@ def test_prune_model_needs_an_iterable_of_blocks(make_tiny_model, blocks):
     if isinstance(blocks, int):
         with pytest.raises(TypeError, match=r"pass \[2\]"):
             prune_model(model, blocks)
+
+
+def test_progress_bars_are_named_by_stage(make_tiny_model, tiny_tokenizer, capsys):
+    model = make_tiny_model("bert", n_layers=3)
+    texts = builtin_corpus(9, seed=1)
+    reference = reference_outputs(model, tiny_tokenizer, texts, batch_size=4, desc="reference pass")
+    evaluate(model, prune_model(model, [1]), tiny_tokenizer, texts, k=3, batch_size=4, reference=reference,
+             desc="evaluate plan 1/1 (zigzag-S1 q=0.9)")
+    err = capsys.readouterr().err
+    assert "reference pass: 100%" in err and "evaluate plan 1/1 (zigzag-S1 q=0.9): 100%" in err
+    assert "extract" not in err
+    evaluate(model, prune_model(model, [1]), tiny_tokenizer, texts, k=3, batch_size=4, reference=reference,
+             progress=False)
+    assert capsys.readouterr().err == ""

@@ -146,3 +146,20 @@ def test_report_file_names_are_plain(tmp_path):
             with pytest.raises(ValueError):
                 folder.path(bad)
         folder.finish({})
+
+
+def test_stages_show_one_line_each_with_the_time_and_record_seconds(capsys):
+    from zigzag.report._stages import Stages
+
+    stages = Stages(progress=True)
+    with stages("zigzag barcode"):
+        pass
+    with stages("evaluate plan 1/2", ticking=False):  # shows its own progress bar
+        pass
+    err = capsys.readouterr().err
+    assert "zigzag barcode: 00:00" in err and "evaluate plan" not in err
+    assert list(stages.seconds) == ["zigzag barcode", "evaluate plan 1/2"]
+    quiet = Stages(progress=False)
+    with quiet("figures"):
+        pass
+    assert capsys.readouterr().err == "" and quiet.seconds["figures"] >= 0

@@ -15,8 +15,8 @@ class Stages:
 
     A stage that runs in batches shows its own progress bar (pass
     ``ticking=False``); any other stage shows its name and the time elapsed,
-    updated twice a second, so a long single step (the zigzag engine) is
-    visibly alive.
+    updated twice a second on a terminal, so a long single step (the zigzag
+    engine) is visibly alive.
     """
 
     def __init__(self, progress: bool):
@@ -33,18 +33,27 @@ class Stages:
             from tqdm.auto import tqdm
 
             bar = tqdm(desc=name, bar_format="{desc}: {elapsed}", leave=True)
-            ticker = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
-            ticker.start()
+            if _is_terminal(bar.fp):  # a log file gets the line once, with the final time
+                ticker = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
+                ticker.start()
         try:
             yield
         finally:
             stop.set()
             if ticker is not None:
                 ticker.join()
+            if bar is not None:
                 bar.refresh()
                 bar.close()
             self.seconds[name] = time.perf_counter() - start
             log.info("%s: %.1f s", name, self.seconds[name])
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _tick(bar, stop: threading.Event) -> None:
