@@ -201,18 +201,19 @@ def test_degenerate_plans_are_shown_not_applied_and_n_texts_is_the_real_count(tm
     assert [p["degenerate"] for p in plans["plans"]] == ["removes all 6 blocks"]
     assert plans["baselines"]["blocks"] is None and "not made" in plans["baselines"]["why"]
     evaluation = json.loads((out / "evaluation.json").read_text())
-    assert evaluation == {"evaluations": [], "skipped": [{"criterion": "zigzag-S1", "label": "q=0", "blocks": list(range(6)),
+    assert evaluation == {"evaluations": [], "skipped": [{"criterion": "zigzag-S1", "label": "q=0",
+                                                         "blocks": list(range(6)),
                                                          "skipped": "degenerate: removes all 6 blocks"}]}
     text = (out / "report.md").read_text()
     assert "degenerate: removes all 6 blocks" in text and "30 texts (of 400 asked for)" in text
     assert "| n_texts | `30 (400 asked for; the texts hold 30)` |" in text
-    assert json.loads((out / "run.json").read_text())["texts"] == {
-        "source": str(source), "n": 30, "requested": 400, "sha256": Barcode.load(out / "barcode.npz").params["clouds"]["texts_sha256"]}
+    sha = Barcode.load(out / "barcode.npz").params["clouds"]["texts_sha256"]
+    assert json.loads((out / "run.json").read_text())["texts"] == {"source": str(source), "n": 30, "requested": 400,
+                                                                   "sha256": sha}
 
     # the same command again is refused (one line, before any work); --overwrite replaces the report
-    (out / "report.md").read_text()
     assert main(argv) == 2
-    assert "pass --overwrite" in capsys.readouterr().err.replace("Pass --overwrite", "pass --overwrite")
+    assert "Pass --overwrite (overwrite=True) to replace it" in capsys.readouterr().err
     before = json.loads((out / "run.json").read_text())["files"]
     assert main(argv + ["--overwrite", "--no-evaluate"]) == 0
     assert not (out / "evaluation.json").exists()  # the earlier report's own file went with it

@@ -161,7 +161,8 @@ class PrunePlan:
 
     def describe(self) -> str:
         """One line for people: rule, removed blocks as ranges, count out of total (and why it is degenerate)."""
-        text = f"{self.criterion} {self.label}: remove blocks {format_blocks(self)} ({self.n_removed} of {self.n_blocks})"
+        text = (f"{self.criterion} {self.label}: remove blocks {format_blocks(self)} "
+                f"({self.n_removed} of {self.n_blocks})")
         return text + (f"; degenerate: {self.degenerate}" if self.degenerate else "")
 
     def __repr__(self) -> str:

@@ -151,7 +151,8 @@ class ReportFolder:
                    if (out / name).exists() and ((out / name).is_dir() or file_record(out / name) != record)]
         if changed:
             raise OutputExistsError(
-                f"{', '.join(changed[:5])} in {out} changed after zigzag wrote {'it' if len(changed) == 1 else 'them'}; "
+                f"{', '.join(changed[:5])} in {out} changed after zigzag wrote "
+                f"{'it' if len(changed) == 1 else 'them'}; "
                 "zigzag will not remove an edited file. Move it away or choose another --out."
             )
         return files

@@ -78,7 +78,8 @@ def evaluation(result) -> list:
         for e in done:
             ev = e.evaluation
             values = " | ".join(f"{ev.metrics[k]:.4g}" for k in keys)
-            lines.append(f"| {e.plan.criterion} | {e.plan.label} | {ev.n_blocks_full} → {ev.n_blocks_pruned} | {values} |")
+            lines.append(f"| {e.plan.criterion} | {e.plan.label} | {ev.n_blocks_full} → {ev.n_blocks_pruned} "
+                         f"| {values} |")
         if first.kind == "encoder":
             lines += ["", "`mean_cosine`: cosine between each text's pooled embedding from the full and the pruned "
                       "model (1 = unchanged); `knn_overlap`: fraction of each text's nearest neighbours kept."]
@@ -104,12 +105,12 @@ def figures(result) -> list:
 def parameters(result) -> list:
     record, cfg = result.record, result.config
     texts = record["texts"]
+    default = f" (default for {record['model']['kind']}s)"
     shown = {
         "n_texts": f"{texts['n']}" + (f" ({texts['requested']} asked for; the texts hold {texts['n']})"
                                       if texts["n"] < texts["requested"] else ""),
-        "hook": cfg.hook + ("" if record["requested"]["hook"] is not None else f" (default for {record['model']['kind']}s)"),
-        "pooling": f"{cfg.pooling}" + ("" if record["requested"]["pooling"] is not None
-                                       else f" (default for {record['model']['kind']}s)"),
+        "hook": f"{cfg.hook}" + ("" if record["requested"]["hook"] is not None else default),
+        "pooling": f"{cfg.pooling}" + ("" if record["requested"]["pooling"] is not None else default),
     }
     lines = ["## Parameters and versions", "", "| parameter | value |", "| --- | --- |"]
     for key, value in record["config"].items():

@@ -275,7 +275,8 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
             if m is not None:
                 plans += list(baseline_plans(recorder.result(texts, add_special_tokens=clouds.meta.get(
                     "add_special_tokens")), m).values())
-            write_json(folder.path("plans.json"), {"n_blocks": plans[0].n_blocks, "baselines": {"blocks": m, "why": why_m},
+            write_json(folder.path("plans.json"), {"n_blocks": plans[0].n_blocks,
+                                                   "baselines": {"blocks": m, "why": why_m},
                                                    "plans": [p.to_dict() for p in plans]})
         evaluations = ()
         if config.evaluate:
@@ -286,30 +287,37 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
         with stages("figures"):
             _figures(bars, [p for p in plans if p.criterion.startswith("zigzag")], folder)
         resolved = dataclasses.replace(config, hook=hook, pooling=pooling, n_texts=len(texts))
-        record = {
-            "config": jsonable(asdict(resolved)),
-            "requested": {"n_texts": config.n_texts, "hook": config.hook, "pooling": config.pooling},
-            "model": {"name": model.config._name_or_path or config.model, "family": family.name, "kind": family.kind,
-                      "n_blocks": plans[0].n_blocks, "last_representation": _last_representation(family)},
-            "texts": {"source": texts_source, "n": len(texts), "requested": config.n_texts,
-                      "sha256": clouds.meta.get("texts_sha256")},
-            "clouds": {"n_layers": clouds.n_layers, "n_points": clouds.n_points, "names": list(clouds.names),
-                       "hook": hook, "pooling": pooling},
-            "barcode": {"n_bars": len(bars),
-                        "bars_per_dim": {int(p): int(np.sum(bars.dimension == p)) for p in bars.dims},
-                        **({"timings": dict(bars.params["timings"])} if bars.params.get("timings") else {})},
-            "plans": [{"criterion": p.criterion, "label": p.label, "blocks": list(p.blocks), "degenerate": p.degenerate}
-                      for p in plans],
-            "baselines": {"blocks": m, "why": why_m},
-            "versions": _versions(),
-            "seconds": dict(stages.seconds),
-        }
+        record = _record(config, resolved, model, family, texts_source, clouds, bars, plans, (m, why_m),
+                         stages.seconds)
         files = tuple(folder.names) + ("report.md", MANIFEST)
         result = RunResult(Path(config.out), files, resolved, bars, desc, tuple(plans), tuple(evaluations), record,
                            stages.seconds)
         write_text(folder.path("report.md"), render(result))
         folder.finish(record)
     return result
+
+
+def _record(config: RunConfig, resolved: RunConfig, model, family, texts_source: str, clouds, bars, plans,
+            baselines: tuple, seconds) -> dict:
+    """The content of ``run.json`` (the list of files is added when the report is finished)."""
+    return {
+        "config": jsonable(asdict(resolved)),
+        "requested": {"n_texts": config.n_texts, "hook": config.hook, "pooling": config.pooling},
+        "model": {"name": model.config._name_or_path or config.model, "family": family.name, "kind": family.kind,
+                  "n_blocks": plans[0].n_blocks, "last_representation": _last_representation(family)},
+        "texts": {"source": texts_source, "n": resolved.n_texts, "requested": config.n_texts,
+                  "sha256": clouds.meta.get("texts_sha256")},
+        "clouds": {"n_layers": clouds.n_layers, "n_points": clouds.n_points, "names": list(clouds.names),
+                   "hook": resolved.hook, "pooling": resolved.pooling},
+        "barcode": {"n_bars": len(bars),
+                    "bars_per_dim": {int(p): int(np.sum(bars.dimension == p)) for p in bars.dims},
+                    **({"timings": dict(bars.params["timings"])} if bars.params.get("timings") else {})},
+        "plans": [{"criterion": p.criterion, "label": p.label, "blocks": list(p.blocks), "degenerate": p.degenerate}
+                  for p in plans],
+        "baselines": {"blocks": baselines[0], "why": baselines[1]},
+        "versions": _versions(),
+        "seconds": dict(seconds),
+    }
 
 
 def _last_representation(family) -> str:
