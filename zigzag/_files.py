@@ -56,7 +56,12 @@ def jsonable(obj):
 
 
 def save_figure(fig, path, *, dpi: int = 150) -> Path:
-    """Save a matplotlib figure to ``path`` atomically (the format follows the suffix)."""
+    """Save a matplotlib figure to ``path`` atomically (the format follows the suffix).
+
+    ``fig`` may also be an Axes (what every ``plot_*`` returns): its figure is saved.
+    """
+    while not hasattr(fig, "savefig") and hasattr(fig, "figure"):  # an Axes, or a SubFigure
+        fig = fig.figure
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi)
     return Path(path)

@@ -24,8 +24,9 @@ from types import MappingProxyType
 import numpy as np
 
 from ._files import atomic_path, jsonable, write_json, write_text
+from ._validation import check_int
 
-__all__ = ["Barcode", "INTERVAL_TYPES"]
+__all__ = ["Barcode", "INTERVAL_TYPES", "check_barcode"]
 
 #: dionysus' end types: open/closed at birth and death; "" when unknown (read from the authors' CSV).
 INTERVAL_TYPES = ("oo", "oc", "co", "cc", "")
@@ -90,8 +91,6 @@ class Barcode:
             If lengths differ, a step lies outside ``0 .. 2 n_layers - 1``,
             a death is not after its birth, or a dimension is negative.
         """
-        from ._validation import check_int
-
         n_layers = check_int(n_layers, "n_layers", minimum=1, caller="Barcode")
         dimension = _int_array(dimension, "dimension")
         birth = _int_array(birth_step, "birth_step")
@@ -234,7 +233,8 @@ class Barcode:
         return write_text(path, "\r\n".join(lines) + "\r\n", newline="")
 
     @classmethod
-    def from_reference_csv(cls, path, *, n_layers: int | None = None, params=None) -> "Barcode":
+    def from_reference_csv(cls, path, *, n_layers: int | None = None, max_dim: int | None = None,
+                           params=None) -> "Barcode":
         """Read the authors' CSV (``dimension,birth,death`` with 1-based steps ``T = t + 1``).
 
         Parameters
@@ -243,6 +243,13 @@ class Barcode:
         n_layers : int, optional
             Number of representations. By default ``max(death) / 2``: the
             authors' files end with the deletion of everything at ``T = 2n``.
+        max_dim : int, optional
+            The highest homology dimension the file's complexes make exact,
+            stored as ``params["max_dim"]``. The CSV does not say: the
+            authors' files hold H_4 bars computed on complexes without
+            5-simplices, which are artefacts (read them with ``max_dim=3``).
+            Bars above it are kept (the file writes back byte-identical), but
+            plots and ``describe`` leave them out by default.
 
         Raises
         ------
@@ -271,6 +278,8 @@ class Barcode:
             n_layers = last // 2
         meta = {"source": str(path), "format": "authors-csv"}
         meta.update(params or {})
+        if max_dim is not None:
+            meta["max_dim"] = check_int(max_dim, "max_dim", minimum=0, caller="Barcode.from_reference_csv")
         return cls.from_arrays(rows[:, 0], rows[:, 1] - 1, rows[:, 2] - 1, n_layers=n_layers, params=meta)
 
     # ------------------------------------------------------------------ own lossless format
@@ -305,14 +314,19 @@ class Barcode:
         }
 
     @classmethod
-    def load(cls, path, *, n_layers: int | None = None) -> "Barcode":
-        """Read a barcode written by :meth:`save` (or any authors' CSV)."""
+    def load(cls, path, *, n_layers: int | None = None, max_dim: int | None = None) -> "Barcode":
+        """Read a barcode written by :meth:`save` (or any authors' CSV).
+
+        ``max_dim`` declares the highest exact homology dimension of an
+        authors' CSV (see :meth:`from_reference_csv`); for zigzag's own files,
+        which record it, it may only lower the recorded value.
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"No barcode file at {path}.")
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            return cls.from_reference_csv(path, n_layers=n_layers)
+            return cls.from_reference_csv(path, n_layers=n_layers, max_dim=max_dim)
         if suffix == ".json":
             data = json.loads(path.read_text(encoding="utf-8"))
         elif suffix == ".npz":
@@ -324,7 +338,25 @@ class Barcode:
             raise ValueError(f"Unknown barcode file type {path.suffix!r}; use .csv, .npz or .json.")
         if str(data.get("format")) != "zigzag-barcode":
             raise ValueError(f"{path} is not a zigzag barcode file (no 'format': 'zigzag-barcode').")
+        if max_dim is not None:
+            max_dim = check_int(max_dim, "max_dim", minimum=0, caller="Barcode.load")
+            recorded = data["params"].get("max_dim")
+            if recorded is not None and max_dim > int(recorded):
+                raise ValueError(f"{path} was computed with max_dim={recorded}; max_dim={max_dim} cannot raise it.")
+            data["params"] = dict(data["params"], max_dim=max_dim)
         return cls.from_arrays(
             data["dimension"], data["birth_step"], data["death_step"],
             n_layers=n_layers or data["n_layers"], interval_type=data["interval_type"], params=data["params"],
         )
+
+
+def check_barcode(barcode, caller: str, *, min_layers: int = 1):
+    """Return ``barcode`` if it is a :class:`zigzag.Barcode` with at least ``min_layers`` layers."""
+    if not isinstance(barcode, Barcode):
+        raise TypeError(
+            f"{caller} needs a zigzag.Barcode, got {type(barcode).__name__}. "
+            "Load one with zigzag.Barcode.load(path) or compute it with zigzag.compute(clouds)."
+        )
+    if barcode.n_layers < min_layers:
+        raise ValueError(f"{caller} needs at least {min_layers} representations; the barcode has {barcode.n_layers}.")
+    return barcode

@@ -1,4 +1,7 @@
-"""Reading and writing layer clouds (barcodes read and write themselves: see Barcode.save/load)."""
+"""Reading and writing layer clouds (barcodes read and write themselves: see Barcode.save/load).
+
+:func:`write_json` writes your own results as JSON atomically (numpy arrays and paths allowed).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import atomic_path
+from ._files import atomic_path, write_json
 from .clouds import LayerClouds, as_layer_clouds
+from .streaming import load_extraction
 
-__all__ = ["load_clouds", "save_clouds"]
+__all__ = ["load_clouds", "save_clouds", "write_json"]
 
 
 def load_clouds(path) -> LayerClouds:
@@ -28,8 +32,6 @@ def load_clouds(path) -> LayerClouds:
     """
     path = Path(path)
     if path.is_dir():
-        from .adapters.streaming import load_extraction
-
         return load_extraction(path)
     if not path.exists():
         raise FileNotFoundError(f"No clouds at {path}: expected a .npy file or a folder written by 'zigzag extract'.")

@@ -28,7 +28,8 @@ from types import MappingProxyType
 import numpy as np
 
 from ._files import jsonable
-from ._validation import check_barcode, check_float, check_int, check_option, python_scalar
+from ._validation import check_float, check_int, check_option, python_scalar
+from .barcode import check_barcode
 
 __all__ = [
     "PrunePlan",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_barcode, check_float, check_int, check_option
+from .._validation import check_float, check_int, check_option
+from ..barcode import check_barcode
 from ._kernels import (BRF_INDEX, NORMALIZATIONS, _average, _birth_persistence, _brf,
                        _histogram, _ilp, _safe_div, _similarity)
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import jsonable, write_json
-from ..clouds import LayerClouds, as_layer_clouds
+from ._files import jsonable, write_json
+from .clouds import LayerClouds, as_layer_clouds
 
 __all__ = ["load_extraction", "stream_to_folder", "MANIFEST", "FORMAT"]
 
