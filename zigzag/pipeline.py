@@ -51,7 +51,7 @@ def compute(clouds, *, k: int = 5, max_dim: int = 1, metric: str = "euclidean", 
     graph : {"union", "mutual"}, default="union"
         ``{u, v}`` is an edge when v is a kNN of u or (union) / and (mutual) vice versa.
     zigzag : {"intersection", "union"}, default="intersection"
-        How consecutive layers are linked (SPEC §3).
+        How consecutive layers are linked (docs/concepts.md).
     engine : {"fast", "classic"}, default="fast"
         dionysus' fast zigzag (Dey–Hou) or its classic algorithm (~100x slower).
     progress : bool, default=True

@@ -100,9 +100,10 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
 
     Examples
     --------
-    >>> model, tokenizer = zigzag.load_embedded_model()  # doctest: +SKIP
-    >>> clouds = extract(model, tokenizer, builtin_corpus(300))  # doctest: +SKIP
-    >>> clouds.n_layers  # doctest: +SKIP
+    >>> import zigzag
+    >>> model, tokenizer = zigzag.load_embedded_model()  # 6 BERT blocks, shipped with the demo extra
+    >>> clouds = extract(model, tokenizer, zigzag.builtin_corpus(8), progress=False)
+    >>> clouds.n_layers  # the embeddings and the output of each block
     7
     """
     texts = as_texts(texts, minimum=2, caller="extract")

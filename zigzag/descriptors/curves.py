@@ -30,8 +30,9 @@ def birth_death_histogram(barcode, dim: int = 1) -> np.ndarray:
 
     Examples
     --------
-    >>> bars = Barcode.from_arrays([1], [2], [5], n_layers=3)   # doctest: +SKIP
-    >>> birth_death_histogram(bars, 1)[1, 3]                      # doctest: +SKIP
+    >>> from zigzag import Barcode
+    >>> bars = Barcode.from_arrays([1], [2], [5], n_layers=3)  # steps [2, 5): layers 1 and 2
+    >>> int(birth_death_histogram(bars, 1)[1, 3])
     1
     """
     check_barcode(barcode, "birth_death_histogram")

@@ -59,9 +59,12 @@ class DescriptorVectorizer:
 
     Examples
     --------
-    >>> vec = DescriptorVectorizer(dims=(1,), n_points=16)      # doctest: +SKIP
-    >>> X = vec.fit_transform([bars_a, bars_b])                   # doctest: +SKIP
-    >>> X.shape                                                   # doctest: +SKIP
+    >>> from zigzag import Barcode
+    >>> bars_a = Barcode.from_arrays([1, 1], [0, 2], [5, 5], n_layers=3)
+    >>> bars_b = Barcode.from_arrays([1, 1, 1], [0, 2, 4], [9, 5, 9], n_layers=5)
+    >>> vec = DescriptorVectorizer(dims=(1,), n_points=16)
+    >>> X = vec.fit_transform([bars_a, bars_b])
+    >>> X.shape
     (2, 48)
     """
 

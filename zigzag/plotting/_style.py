@@ -85,9 +85,9 @@ def _model_name(params) -> str:
 
 
 def _title(what: str, params) -> str:
-    """``what``, preceded by the model when the parameters name one."""
+    """``what``, under the model's name when the parameters name one (two lines, so that both fit)."""
     model = _model_name(params)
-    return f"{model}: {what}" if model else what
+    return f"{model}\n{what}" if model else what
 
 
 def _descriptors(obj, dim, caller, **kwargs) -> Descriptors:

@@ -35,6 +35,14 @@ def plot_betti(barcode, dims=None, *, ax=None, logy: bool = False, **style):
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([0, 1, 1], [0, 0, 2], [5, 3, 5], n_layers=3)
+    >>> ax = zigzag.plot_betti(bars)
+    >>> [line.get_ydata().tolist() for line in ax.lines]  # beta_0, beta_1
+    [[1, 1, 1], [1, 2, 1]]
     """
     if isinstance(barcode, Descriptors):
         desc = barcode
@@ -83,6 +91,14 @@ def plot_similarity(barcode, dim: int = 1, *, ax=None, normalize: bool = True, c
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([1, 1], [0, 2], [5, 5], n_layers=3)
+    >>> ax = zigzag.plot_similarity(bars, 1, colorbar=False)
+    >>> ax.get_title()
+    'inter-layer persistence $P_1(i, j)$'
     """
     desc = _descriptors(barcode, dim, "plot_similarity")
     values = desc.persistence_matrix(dim) if normalize else np.asarray(desc.similarity[dim], dtype=float)
@@ -139,6 +155,15 @@ def plot_curves(results, curve: str = "average_similarity", dim: int = 1, *, alp
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> a = zigzag.Barcode.from_arrays([1, 1], [0, 2], [5, 5], n_layers=3)
+    >>> b = zigzag.Barcode.from_arrays([1, 1, 1], [0, 2, 4], [9, 5, 9], n_layers=5)
+    >>> ax = zigzag.plot_curves({"three layers": a, "five layers": b}, "average_similarity")
+    >>> [line.get_xdata().tolist() for line in ax.lines]
+    [[0.0, 0.5, 1.0], [0.0, 0.25, 0.5, 0.75, 1.0]]
     """
 
     check_option(curve, "curve", CURVES, caller="plot_curves")
@@ -209,6 +234,14 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
     matplotlib.axes.Axes
         The axes drawn on: one shaded band per contiguous run of removed blocks, the widest
         plan at the back; a dashed line at ``q * max r`` per tolerance.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([1, 1, 1, 1], [0, 1, 2, 4], [7, 5, 3, 7], n_layers=4)
+    >>> ax = zigzag.plot_profile(bars, q=(0.9, 0.8))
+    >>> [text.get_text() for text in ax.get_legend().get_texts()][:2]
+    ['q=0.8: remove 2 of 3', 'q=0.9: remove 1 of 3']
     """
     if isinstance(source, Barcode):
         plans = prune_plans(source, q=q, blocks=blocks, dim=dim)
