@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._frozen import FrozenRecord
 from ._files import atomic_path, jsonable, write_json, write_text
 from ._validation import check_int
 
@@ -47,7 +48,7 @@ def _int_array(values, name: str) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Barcode:
+class Barcode(FrozenRecord):
     """Bars of a zigzag over ``n_layers`` representations.
 
     Parameters

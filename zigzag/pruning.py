@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._frozen import FrozenRecord
 from ._files import jsonable
 from ._validation import check_float, check_int, check_option, python_scalar
 from .barcode import check_barcode
@@ -44,7 +45,7 @@ NORMALIZATIONS = ("column", "row", "none")
 
 
 @dataclass(frozen=True, eq=False)
-class PrunePlan:
+class PrunePlan(FrozenRecord):
     """Blocks to remove from a model, and where that choice came from.
 
     Parameters

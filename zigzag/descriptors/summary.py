@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .._frozen import FrozenRecord
 from .._files import jsonable, write_json
 from .._validation import check_alphas, check_dims, check_float, check_option, computed_dims
 from ..barcode import check_barcode
@@ -26,7 +27,7 @@ def _frozen(mapping) -> Mapping:
 
 
 @dataclass(frozen=True, eq=False)
-class Descriptors:
+class Descriptors(FrozenRecord):
     """Every descriptor of a barcode, per homology dimension, with the parameters that made them.
 
     Built by :func:`describe`. Each descriptor field maps a homology
