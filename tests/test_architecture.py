@@ -23,7 +23,7 @@ PACKAGE = "zigzag"
 
 #: bottom to top; each entry is one stage (a module or a subpackage, by dotted name)
 STAGES = (
-    ("zigzag._version", "zigzag._files", "zigzag._validation"),
+    ("zigzag._version", "zigzag._files", "zigzag._validation", "zigzag._frozen"),
     ("zigzag.clouds", "zigzag.texts", "zigzag.datasets"),
     ("zigzag.streaming",),
     ("zigzag.io",),
@@ -172,7 +172,7 @@ def private_reaches(files: dict, known, root: Path = ROOT) -> list:
     """Imports of ``pkg._x`` from outside ``pkg``; ``files`` maps an importer name to its path."""
     bad = []
     for name, path in files.items():
-        for target, line in imports_of(path, name, known):
+        for target, line in dict.fromkeys(imports_of(path, name, known)):
             owner = private_owner(target)
             if owner and target.split(".")[0] == PACKAGE and not (name == owner or name.startswith(owner + ".")):
                 bad.append(f"{path.relative_to(root)}:{line} imports {target}, private to {owner}")
