@@ -451,3 +451,15 @@ def test_vectorizer_in_a_grid_search():
     search.fit(bars, y)
     assert search.best_params_["descriptorvectorizer__n_points"] in (4, 8)
     assert search.score(bars, y) == 1.0
+
+
+def test_describe_default_dims_follow_the_barcode(four_layer_bars, tmp_path):
+    assert describe(four_layer_bars).dims == (0, 1)  # no max_dim recorded: the dimensions with bars
+    computed = Barcode.from_arrays([0, 1], [0, 0], [7, 3], n_layers=4, params={"max_dim": 2})
+    desc = describe(computed)
+    assert desc.dims == (0, 1, 2) and not desc.betti[2].any()  # computed up to H2, none found
+    path = computed.save(tmp_path / "b.npz")
+    assert describe(Barcode.load(path, max_dim=1)).dims == (0, 1)  # a file's max_dim may be lowered ...
+    with pytest.raises(ValueError, match="max_dim=2"):
+        Barcode.load(path, max_dim=3)  # ... never raised
+    assert describe(Barcode.from_arrays([], [], [], n_layers=2)).dims == (0,)
