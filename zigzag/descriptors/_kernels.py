@@ -12,6 +12,8 @@ BRF_INDEX = ("birth", "death")
 CURVES = ("betti", "average_similarity", "ilp", "brf", "correlation_length", "correlation_length_left")
 ALPHA_CURVES = ("ilp", "brf")
 MATRICES = ("histogram", "similarity")
+#: The descriptors hold n x n matrices; refuse a barcode whose matrices would need more memory than this.
+MAX_MATRIX_BYTES = 2_000_000_000
 
 
 # ---------------------------------------------------------------- input checks
@@ -24,8 +26,21 @@ def _safe_div(num, den) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- kernels on H (internal, trusted inputs)
+def _check_matrix_memory(n: int) -> None:
+    """Refuse before allocating when the n x n matrices of the descriptors would not fit in memory."""
+    need = 8 * 8 * n * (n + 1)  # about eight n x (n+1) arrays of 8-byte numbers alive at once
+    if need > MAX_MATRIX_BYTES:
+        raise ValueError(
+            f"The descriptors of a barcode over {n:,} layers need n x n matrices: about {need / 1e9:.1f} GB of "
+            f"memory, more than the {MAX_MATRIX_BYTES / 1e9:.1f} GB zigzag allows. A barcode this deep is almost "
+            "always a damaged file or a wrong n_layers (a death step far beyond the others): check the file and "
+            "--layers / n_layers."
+        )
+
+
 def _histogram(barcode, dim: int) -> np.ndarray:
     n = barcode.n_layers
+    _check_matrix_memory(n)
     mask = barcode.dimension == dim
     b = (barcode.birth_step[mask] + 1) // 2
     d = (barcode.death_step[mask] + 1) // 2
