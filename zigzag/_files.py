@@ -31,7 +31,7 @@ try:  # POSIX: a lock the kernel drops when its holder dies
 except ImportError:  # pragma: no cover - Windows falls back to a pid check
     fcntl = None
 
-__all__ = ["atomic_path", "write_text", "write_bytes", "write_json", "json_text", "jsonable", "save_figure",
+__all__ = ["atomic_path", "check_output_path", "write_text", "write_bytes", "write_json", "json_text", "jsonable", "save_figure",
            "output_lock", "OutputLockedError", "lock_file_of"]
 
 
@@ -48,6 +48,22 @@ def _write_target(path: Path) -> Path:
         raise ValueError(f"The output {path} is a folder{extra}; give a file name inside it or beside it.")
     if target != path and not target.parent.is_dir():
         raise ValueError(f"The output {path} is a link to {target}, whose folder does not exist; fix or remove the link.")
+    return target
+
+
+def check_output_path(path) -> Path:
+    """Check, before any work, that ``path`` can be written: not a folder, its folder creatable and writable.
+
+    Returns the file a write will replace (the target of a symlink).
+    """
+    path = Path(path)
+    target = _write_target(path)
+    folder = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise ValueError(f"Cannot write {path}: {folder} is a file, not a folder.")
+    if folder is not None and not os.access(folder, os.W_OK):
+        raise PermissionError(f"Cannot write {path}: the folder {folder} is not writable. Choose another output path "
+                              "or change the folder's permissions.")
     return target
 
 

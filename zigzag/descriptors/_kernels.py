@@ -69,16 +69,31 @@ def _average(sim: np.ndarray, betti: np.ndarray, normalization: str) -> np.ndarr
 def _ilp(persistence: np.ndarray, alpha: float) -> np.ndarray:
     n = persistence.shape[0]
     i = np.arange(n)
-    weights = np.abs(np.subtract.outer(i, i)).astype(float) ** alpha  # 0.0 ** 0 == 1
-    return _safe_div((weights * persistence).sum(axis=1), weights.sum(axis=1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        weights = np.abs(np.subtract.outer(i, i)).astype(float) ** alpha  # 0.0 ** 0 == 1
+        out = _safe_div((weights * persistence).sum(axis=1), weights.sum(axis=1))
+    return _check_overflow(out, "ILP", alpha, n - 1)
 
 
 def _brf(hist: np.ndarray, alpha: float, index: str) -> np.ndarray:
     n = hist.shape[0]
     life = np.arange(n + 1)[None, :] - np.arange(n)[:, None]  # d - b
-    weighted = np.where(hist > 0, hist * np.maximum(life, 1).astype(float) ** alpha, 0.0)
-    per_layer = weighted.sum(axis=1) if index == "birth" else weighted.sum(axis=0)[1:]
-    return _safe_div(per_layer, per_layer.sum())
+    with np.errstate(over="ignore", invalid="ignore"):
+        weighted = np.where(hist > 0, hist * np.maximum(life, 1).astype(float) ** alpha, 0.0)
+        per_layer = weighted.sum(axis=1) if index == "birth" else weighted.sum(axis=0)[1:]
+        out = _safe_div(per_layer, per_layer.sum())
+    return _check_overflow(out, "BRF", alpha, n)
+
+
+def _check_overflow(values: np.ndarray, name: str, alpha: float, base: int) -> np.ndarray:
+    """Refuse an exponent whose weights ``base ** alpha`` overflow float64 (the curve would be NaN)."""
+    if np.all(np.isfinite(values)):
+        return values
+    base = max(base, 2)
+    limit = np.log(np.finfo(float).max / base**2) / np.log(base)  # room for sums of up to base**2 weights
+    raise ValueError(
+        f"alpha={alpha:g} overflows float64 in the {name} weights (up to {base}**alpha); use an alpha of at most about {max(limit, 0):.0f}."
+    )
 
 
 def _birth_persistence(hist: np.ndarray) -> np.ndarray:
