@@ -181,3 +181,95 @@ def test_output_lock_of_a_dead_process_is_taken_over(tmp_path):
     assert lock_file_of(out).exists()
     with output_lock(out, command="second") as lock:
         assert json.loads(lock.read_text())["command"] == "second"
+
+
+# ---------------------------------------------------------------------- the command line's outputs
+@pytest.fixture
+def clouds_file(tmp_path):
+    np.save(tmp_path / "c.npy", np.random.default_rng(0).normal(size=(3, 25, 2)).cumsum(axis=0))
+    return tmp_path / "c.npy"
+
+
+def _one_line_error(capsys, command):
+    out = capsys.readouterr()
+    assert out.err.startswith(f"zigzag {command}: error: ") and out.err.count("\n") == 1, out.err
+    return out.err
+
+
+def test_dash_output_writes_text_formats_to_stdout_and_the_summary_to_stderr(clouds_file, tmp_path, capsys):
+    from zigzag import Barcode
+    from zigzag.cli import main
+    from zigzag.pipeline import compute
+
+    expected = compute(np.load(clouds_file), k=4, progress=False)
+    assert main(["compute", str(clouds_file), "-o", "-", "--k", "4", "-q"]) == 0
+    out = capsys.readouterr()
+    (tmp_path / "b.json").write_text(out.out)
+    assert Barcode.load(tmp_path / "b.json").same_bars(expected, check_types=True)
+    assert "-> standard output" in out.err and "beta_0" in out.err
+    assert main(["compute", str(clouds_file), "-o", "-", "--format", "csv", "--k", "4", "-q"]) == 0
+    assert capsys.readouterr().out == expected.dumps("csv")
+    assert main(["describe", str(tmp_path / "b.json"), "-o", "-", "--dims", "0", "1"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["format"] == "zigzag-descriptors" and "peak of the average similarity" in out.err
+    assert not (tmp_path / "-").exists() and not (Path.cwd() / "-").exists()
+    for argv, command in [(["compute", str(clouds_file), "-o", "-", "--format", "npz"], "compute"),
+                          (["plot", str(tmp_path / "b.json"), "--kind", "betti", "-o", "-"], "plot")]:
+        assert main(argv) == 2
+        assert "takes text formats only" in _one_line_error(capsys, command)
+
+
+def test_bad_outputs_are_refused_before_any_work(clouds_file, tmp_path, capsys, monkeypatch):
+    from zigzag.cli import main
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the computation ran before the output was checked")
+
+    monkeypatch.setattr("zigzag.pipeline.compute", no_work)
+    (tmp_path / "folder.json").mkdir()
+    cases = [("folder.json", "is a folder"), ("bars", "Cannot tell the barcode format of"),
+             ("bars.txt", "Cannot tell the barcode format")]
+    for name, match in cases:
+        assert main(["compute", str(clouds_file), "-o", str(tmp_path / name), "-q"]) == 2
+        assert match in _one_line_error(capsys, "compute")
+    monkeypatch.setattr("zigzag._files.os.access", lambda path, mode: False)  # a read-only folder, even for root
+    assert main(["compute", str(clouds_file), "-o", str(tmp_path / "ro" / "b.json"), "-q"]) == 2
+    assert "is not writable" in _one_line_error(capsys, "compute")
+
+
+def test_plot_names_the_users_path_when_the_suffix_is_wrong(four_layer_bars, tmp_path, capsys):
+    from zigzag.cli import main
+
+    four_layer_bars.save(tmp_path / "b.json")
+    for name in ("fig", "fig.docx"):
+        assert main(["plot", str(tmp_path / "b.json"), "--kind", "betti", "-o", str(tmp_path / name)]) == 2
+        err = _one_line_error(capsys, "plot")
+        assert repr(str(tmp_path / name)) in err and ".tmp" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json"]
+
+
+def test_cli_writes_through_a_symlinked_output(clouds_file, tmp_path):
+    from zigzag import Barcode
+    from zigzag.cli import main
+
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "bars.csv").write_text("old")
+    (tmp_path / "bars.csv").symlink_to(tmp_path / "store" / "bars.csv")
+    assert main(["compute", str(clouds_file), "-o", str(tmp_path / "bars.csv"), "--k", "4", "-q"]) == 0
+    assert (tmp_path / "bars.csv").is_symlink()
+    assert len(Barcode.load(tmp_path / "store" / "bars.csv")) > 0
+
+
+def test_overflowing_alpha_is_refused_and_large_finite_ones_give_valid_json(four_layer_bars, tmp_path, capsys):
+    from zigzag.cli import main
+    from zigzag.descriptors import describe
+
+    four_layer_bars.save(tmp_path / "b.json")
+    assert main(["describe", str(tmp_path / "b.json"), "-o", str(tmp_path / "d.json"), "--alpha", "1e308"]) == 2
+    assert "alpha=1e+308 overflows float64" in _one_line_error(capsys, "describe")
+    assert not (tmp_path / "d.json").exists()
+    for alpha in (600.0, 1e5):
+        with pytest.raises(ValueError, match="use an alpha of at most about"):
+            describe(four_layer_bars, alpha=(alpha,))
+    assert main(["describe", str(tmp_path / "b.json"), "-o", str(tmp_path / "d.json"), "--alpha", "0", "300"]) == 0
+    json.loads((tmp_path / "d.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))

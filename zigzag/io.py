@@ -41,7 +41,7 @@ def load_clouds(path) -> LayerClouds:
         )
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
+    except Exception as err:  # numpy raises many kinds on a damaged header
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:100]
         raise ValueError(f"{path} is not a readable .npy array ({reason}); it is damaged or cut short. "
                          "Write it again with numpy.save.") from None

@@ -152,7 +152,7 @@ def load_extraction(folder) -> LayerClouds:
         except FileNotFoundError:
             raise ValueError(f"{path} is missing, but the manifest lists it; the folder is damaged. "
                              "Extract again with --overwrite.") from None
-        except (ValueError, OSError, EOFError) as err:
+        except Exception as err:  # numpy raises many kinds on a damaged header
             raise ValueError(f"{path} is not a readable .npy file ({str(err).splitlines()[0][:80]}); it is damaged "
                              "or cut short. Extract again with --overwrite.") from None
         if list(array.shape) != list(shape):

@@ -45,6 +45,9 @@ def _check_payload(data) -> None:
     for key in ("dims", "alpha"):
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in data[key]):
             raise ValueError(f"{key!r} must be a list of numbers; got {data[key]!r:.60}.")
+    if data["brf_index"] not in BRF_INDEX or data["normalization"] not in NORMALIZATIONS:
+        raise ValueError(f"'brf_index' must be one of {BRF_INDEX} and 'normalization' one of {NORMALIZATIONS}; got "
+                         f"{data['brf_index']!r:.20} and {data['normalization']!r:.20}.")
     if not isinstance(data.get("params", {}), Mapping):
         raise ValueError("'params' must be a JSON object.")
 
