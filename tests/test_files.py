@@ -273,3 +273,28 @@ def test_overflowing_alpha_is_refused_and_large_finite_ones_give_valid_json(four
             describe(four_layer_bars, alpha=(alpha,))
     assert main(["describe", str(tmp_path / "b.json"), "-o", str(tmp_path / "d.json"), "--alpha", "0", "300"]) == 0
     json.loads((tmp_path / "d.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+
+
+def test_errors_inside_a_write_name_the_users_path_not_the_temp_file(tmp_path):
+    out = tmp_path / "fig.png"
+    for fault in (lambda tmp: ValueError(f"Format of {tmp} is not supported"),
+                  lambda tmp: OSError(28, "No space left on device", str(tmp))):
+        with pytest.raises((ValueError, OSError)) as err:
+            with atomic_path(out) as tmp:
+                raise fault(tmp)
+        assert str(out) in str(err.value) and ".tmp" not in str(err.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_format_and_suffix_must_agree_and_extract_refuses_a_file_as_folder(clouds_file, tmp_path, capsys):
+    from zigzag.adapters.streaming import stream_to_folder
+    from zigzag.cli import main
+
+    assert main(["compute", str(clouds_file), "-o", str(tmp_path / "b.csv"), "--format", "json", "-q"]) == 2
+    assert "--format json disagrees with the suffix" in _one_line_error(capsys, "compute")
+    assert main(["compute", str(clouds_file), "-o", str(tmp_path / "b.out"), "--format", "json", "-q"]) == 0
+    assert json.loads((tmp_path / "b.out").read_text())["format"] == "zigzag-barcode"
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(ValueError, match="is a file; an extraction is written to a folder"):
+        stream_to_folder(tmp_path / "file", ["a"], {"n_texts": 2}, lambda start: iter(()))
+    assert (tmp_path / "file").read_text() == "mine"

@@ -130,9 +130,18 @@ def atomic_path(path):
             yield Path(tmp)
             os.chmod(tmp, _mode_for(target))
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as err:
             Path(tmp).unlink(missing_ok=True)
+            _name_the_output(err, tmp, path)
             raise
+
+
+def _name_the_output(err: BaseException, tmp: str, path: Path) -> None:
+    """Errors name the user's output, never the temporary file (a writer may have put its name in the message)."""
+    if isinstance(err, OSError) and err.filename == tmp:
+        err.filename = str(path)
+    if any(isinstance(a, str) and tmp in a for a in err.args):
+        err.args = tuple(a.replace(tmp, str(path)) if isinstance(a, str) else a for a in err.args)
 
 
 def _mode_for(target: Path) -> int:

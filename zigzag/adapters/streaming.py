@@ -194,6 +194,8 @@ def stream_to_folder(folder, names, meta, batches, *, overwrite: bool = False) -
         When another run is writing the folder (``OutputLockedError``).
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file; an extraction is written to a folder: choose a new or empty folder.")
     with output_lock(folder):
         created = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 #: ``-o -``: the result goes to standard output (text formats only) and the summary to standard error.
 STDOUT = "-"
@@ -30,6 +31,19 @@ def check_output(output: str, *, text: bool, what: str) -> None:
             raise ValueError(f"-o - (standard output) takes text formats only; {what} is binary, so give a file name.")
         return
     check_output_path(output)
+
+
+def barcode_output(output: str, format: str | None) -> str:
+    """The format a barcode goes to ``output`` in (``--format``, else the suffix; json for ``-``), checked first."""
+    formats = ("csv", "json", "npz")
+    suffix = "" if output == STDOUT else Path(output).suffix.lower().lstrip(".")
+    fmt = format or suffix or ("json" if output == STDOUT else "")
+    if fmt not in formats:
+        raise ValueError(f"Cannot tell the barcode format of {output!r}: name it .csv, .json or .npz, or pass --format.")
+    if format and suffix in formats and suffix != format:
+        raise ValueError(f"--format {format} disagrees with the suffix of {output!r}; drop one of them.")
+    check_output(output, text=fmt != "npz", what="an .npz barcode")
+    return fmt
 
 
 def write_result(output: str, save, dumps):

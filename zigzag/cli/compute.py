@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 def _add_compute(sub):
     p = sub.add_parser("compute", help="zigzag barcode of a sequence of point clouds",
                        description="Compute the zigzag barcode of layer clouds (.npy (n, N, D) array or an extraction folder).")
@@ -24,12 +22,9 @@ def _add_compute(sub):
 def _cmd_compute(args) -> int:
     from ..io import load_clouds
     from ..pipeline import compute
-    from .common import STDOUT, check_output, write_result
+    from .common import STDOUT, barcode_output, write_result
 
-    fmt = args.format or ("json" if args.output == STDOUT else Path(args.output).suffix.lower().lstrip("."))
-    if fmt not in ("csv", "json", "npz"):
-        raise ValueError(f"Cannot tell the barcode format of {args.output!r}: name it .csv, .json or .npz, or pass --format.")
-    check_output(args.output, text=fmt != "npz", what="an .npz barcode")
+    fmt = barcode_output(args.output, args.format)
     clouds = load_clouds(args.clouds)
     bars = compute(clouds, k=args.k, max_dim=args.max_dim, metric=args.metric, graph=args.graph,
                    zigzag=args.zigzag, engine=args.engine, progress=not args.quiet)
