@@ -71,6 +71,21 @@ def test_plot_writes_a_png(bars_file, tmp_path, kind):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
 
 
+def test_describe_defaults_to_the_dimensions_the_barcode_has(tmp_path, capsys, llama3_csv):
+    from zigzag.barcode import Barcode
+
+    h01 = Barcode.from_arrays([0, 1, 1], [0, 0, 2], [7, 3, 5], n_layers=4, params={"max_dim": 1})
+    path = h01.save(tmp_path / "h01.npz")
+    assert main(["describe", str(path), "-o", str(tmp_path / "d.json")]) == 0
+    assert Descriptors.load(tmp_path / "d.json").dims == (0, 1)  # not H0-H2 on an H0-H1 barcode
+    assert "H2" not in capsys.readouterr().out
+    # the authors' CSV records no max_dim: --max-dim declares it (their H4 bars are artefacts)
+    assert main(["describe", str(llama3_csv), "--max-dim", "3", "-o", str(tmp_path / "a.json")]) == 0
+    assert Descriptors.load(tmp_path / "a.json").dims == (0, 1, 2, 3)
+    assert main(["describe", str(path), "--max-dim", "2", "-o", str(tmp_path / "x.json")]) == 2
+    assert "max_dim=1" in capsys.readouterr().err
+
+
 def test_prune_plan_warns_about_degenerate_plans(bars_file, capsys):
     assert main(["prune-plan", str(bars_file), "--q", "0.5", "--q", "0.9", "--json"]) == 0  # r = [13, 19, 22, 18]/24
     captured = capsys.readouterr()
@@ -123,7 +138,7 @@ def test_plot_betti_logy(bars_file, tmp_path, monkeypatch):
 
     def spy(*args, **kwargs):
         out = original(*args, **kwargs)
-        drawn.append(out.axes[0] if hasattr(out, "axes") and not hasattr(out, "get_yscale") else out)
+        drawn.append(out)  # the Axes drawn on
         return out
 
     monkeypatch.setattr(plotting, "plot_betti", spy)

@@ -48,11 +48,13 @@ def test_error_types_are_also_builtin_types():
     assert all(issubclass(t, ZigzagError) for t in (InputError, InputTypeError, OutputExistsError))
 
 
-def test_validation_type_errors_are_user_errors(tmp_path, capsys):
-    from zigzag._validation import check_int
+def test_validation_type_errors_are_user_errors():
+    import numpy as np
 
-    with pytest.raises(InputTypeError):
-        check_int("3", "k")
+    from zigzag import compute
+
+    with pytest.raises(InputTypeError, match="'k' parameter of compute must be an int"):
+        compute(np.zeros((2, 5, 2)), k="3")
 
 
 @pytest.mark.parametrize("command, resume", [("prune-plan", "run the same command again"),

@@ -264,7 +264,7 @@ def test_a_file_of_yours_in_a_report_folder_blocks_overwrite(report, tmp_path, c
 
 
 def test_a_second_run_on_the_same_folder_is_refused_while_the_first_holds_it(tmp_path, capsys):
-    from zigzag._files import output_lock
+    from zigzag.io import output_lock
 
     with output_lock(tmp_path / "busy", command="zigzag run --out busy"):
         assert main(["run", "--out", str(tmp_path / "busy"), "-q"]) == 2

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from zigzag._files import OutputLockedError, write_text
+from zigzag.io import OutputLockedError
 from zigzag.errors import OutputExistsError
 from zigzag.report.folder import MARKER, ReportFolder, read_manifest
 
@@ -15,7 +15,7 @@ def _make(out, files=None, *, overwrite=False):
     files = files if files is not None else {"report.md": "# report\n", "plans.json": "{}\n"}
     with ReportFolder(out, overwrite=overwrite) as folder:
         for name, text in files.items():
-            write_text(folder.path(name), text)
+            folder.path(name).write_text(text)
         folder.finish({"config": {"k": 5}})
     return out
 
@@ -92,7 +92,7 @@ def test_a_failed_run_removes_its_own_files_only(tmp_path):
     out = tmp_path / "r"
     with pytest.raises(RuntimeError, match="stage failed"):
         with ReportFolder(out) as folder:
-            write_text(folder.path("barcode.csv"), "1,1,3\n")
+            folder.path("barcode.csv").write_text("1,1,3\n")
             (folder.partial / "yours.txt").write_text("dropped in meanwhile")
             raise RuntimeError("stage failed")
     assert _tree(tmp_path) == ["r.partial", "r.partial/yours.txt"]  # only what zigzag did not write is left
@@ -134,7 +134,7 @@ def test_two_runs_on_one_folder(tmp_path):
         with pytest.raises(OutputLockedError, match="being written by another run"):
             ReportFolder(out).__enter__()
         assert first.partial.is_dir()  # the refused second run touched nothing
-        write_text(first.path("report.md"), "x")
+        first.path("report.md").write_text("x")
         first.finish({})
     assert not (tmp_path / ".r.lock").exists()
     _make(out, overwrite=True)  # the lock is free again
@@ -147,19 +147,3 @@ def test_report_file_names_are_plain(tmp_path):
                 folder.path(bad)
         folder.finish({})
 
-
-def test_stages_show_one_line_each_with_the_time_and_record_seconds(capsys):
-    from zigzag.report._stages import Stages
-
-    stages = Stages(progress=True)
-    with stages("zigzag barcode"):
-        pass
-    with stages("evaluate plan 1/2", ticking=False):  # shows its own progress bar
-        pass
-    err = capsys.readouterr().err
-    assert "zigzag barcode: 00:00" in err and "evaluate plan" not in err
-    assert list(stages.seconds) == ["zigzag barcode", "evaluate plan 1/2"]
-    quiet = Stages(progress=False)
-    with quiet("figures"):
-        pass
-    assert capsys.readouterr().err == "" and quiet.seconds["figures"] >= 0

@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._frozen import FrozenRecord
 from ._validation import check_int, check_option
 from .errors import InputError
 from .pruning import PrunePlan
@@ -60,7 +61,7 @@ def angular_distance(a, b) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class BlockDistances:
+class BlockDistances(FrozenRecord):
     """Mean similarities between every pair of residual-stream states x^i, x^j (i, j = 0..L).
 
     Attributes

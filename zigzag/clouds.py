@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._frozen import FrozenRecord
 from .errors import InputTypeError
 
 __all__ = ["LayerClouds", "as_layer_clouds"]
@@ -35,7 +36,7 @@ def _to_numpy(array, where: str) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class LayerClouds:
+class LayerClouds(FrozenRecord):
     """One point cloud per representation of a model, the points matched across layers.
 
     Parameters

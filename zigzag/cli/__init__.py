@@ -16,7 +16,7 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ZigzagError
 from .analysis import _add_describe, _add_plot, _add_prune_plan
 from .compute import _add_compute

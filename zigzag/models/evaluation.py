@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .._frozen import FrozenRecord
 from .._validation import check_int, check_option
 from ..errors import InputError, InputTypeError
 from ..knn import knn_indices
@@ -31,7 +32,7 @@ KINDS = ("causal_lm", "encoder")
 
 
 @dataclass(frozen=True, eq=False)
-class Evaluation:
+class Evaluation(FrozenRecord):
     """Full vs pruned model on the same texts.
 
     Attributes

@@ -4,7 +4,8 @@
   stages) and :class:`RunResult`;
 * :mod:`zigzag.report.folder`: where the report goes and what it may replace
   (only its own files, listed in ``run.json``);
-* :mod:`zigzag.report.markdown`: ``report.md``, one function per section.
+* :mod:`zigzag.report.markdown`: ``report.md``, one function per section;
+* :mod:`zigzag.report.figures`: the figures, each on its own matplotlib Figure.
 
 Library code here never prints: stages show on stderr through tqdm (off with
 ``progress=False``) and go to the ``zigzag.report`` logger.

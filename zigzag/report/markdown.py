@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..pruning import format_blocks
+from .figures import FIGURES
 
 __all__ = ["SECTIONS", "render"]
 
@@ -93,8 +94,6 @@ def evaluation(result) -> list:
 
 
 def figures(result) -> list:
-    from .run import FIGURES
-
     lines = ["## Figures", ""]
     for name, (caption, _) in FIGURES.items():
         if name != "profile":

@@ -22,25 +22,16 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .._files import jsonable, save_figure, write_json, write_text
+from .._files import jsonable, write_json, write_text
 from .._validation import check_float, check_int
 from ..errors import InputError
 from ._stages import Stages
+from .figures import draw_figures
 from .folder import MANIFEST, ReportFolder
 
 __all__ = ["RunConfig", "RunResult", "PlanEvaluation", "run_report"]
 
 log = logging.getLogger("zigzag.report")
-
-#: Figures of a report: file stem -> (caption, size in inches).
-FIGURES = {
-    "profile": ("Pruning profile r(l) = S̄_1(l) with the blocks each q removes shaded", (6.0, 3.6)),
-    "diagram": ("Persistence diagram in layer units", (5.0, 4.6)),
-    "histogram": ("Birth × persistence histogram of H_1 bars (log counts)", (5.5, 4.2)),
-    "betti": ("Betti numbers per layer (log scale)", (5.5, 3.6)),
-    "similarity": ("Persistence similarity S_1(i, j) / β_1(i)", (5.0, 4.3)),
-}
-
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -57,6 +48,9 @@ class RunConfig:
 
     model: str = "embedded"
     texts: str | None = None
+    text_field: str = "text"
+    text_column: str = "text"
+    dedupe: bool = False
     n_texts: int = 400
     hook: str | None = None
     pooling: str | int | None = None
@@ -188,10 +182,10 @@ def _load_texts(config: RunConfig) -> tuple:
 
     if config.texts is None:
         return builtin_corpus(config.n_texts, seed=config.seed), "built-in corpus (standard-library docstrings)"
-    texts = load_texts(config.texts)
+    texts = load_texts(config.texts, field=config.text_field, column=config.text_column, dedupe=config.dedupe)
     if len(texts) > config.n_texts:
         rng = np.random.default_rng(config.seed)
-        texts = [texts[i] for i in np.sort(rng.choice(len(texts), config.n_texts, replace=False))]
+        texts = texts.take(np.sort(rng.choice(len(texts), config.n_texts, replace=False)))
     if len(texts) < config.k + 1:
         raise InputError(f"{config.texts} holds {len(texts)} texts; k={config.k} neighbours need at least "
                          f"{config.k + 1}. Give more texts or a smaller --k.")
@@ -285,7 +279,7 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
                        {"evaluations": [e.to_dict() for e in evaluations if e.evaluation is not None],
                         "skipped": [e.to_dict() for e in evaluations if e.evaluation is None]})
         with stages("figures"):
-            _figures(bars, [p for p in plans if p.criterion.startswith("zigzag")], folder)
+            draw_figures(bars, [p for p in plans if p.criterion.startswith("zigzag")], folder.path)
         resolved = dataclasses.replace(config, hook=hook, pooling=pooling, n_texts=len(texts))
         record = _record(config, resolved, model, family, texts_source, clouds, bars, plans, (m, why_m),
                          stages.seconds)
@@ -355,21 +349,3 @@ def _evaluate(model, tokenizer, texts, plans, config: RunConfig, stages, progres
             outcomes.append(PlanEvaluation(plan, skipped="removes no block"))
     return tuple(outcomes)
 
-
-def _figures(bars, plans, folder: ReportFolder) -> None:
-    """Draw each figure on its own matplotlib Figure (no pyplot state, no backend switch) and save it."""
-    from matplotlib.figure import Figure
-
-    from ..plotting import plot_betti, plot_diagram, plot_histogram, plot_profile, plot_similarity
-
-    draw = {
-        "profile": lambda ax: plot_profile(plans, ax=ax),
-        "diagram": lambda ax: plot_diagram(bars, ax=ax),
-        "histogram": lambda ax: plot_histogram(bars, 1, ax=ax),
-        "betti": lambda ax: plot_betti(bars, logy=True, ax=ax),
-        "similarity": lambda ax: plot_similarity(bars, 1, ax=ax),
-    }
-    for name, (_, size) in FIGURES.items():
-        fig = Figure(figsize=size, layout="constrained")
-        draw[name](fig.add_subplot())
-        save_figure(fig, folder.path(f"{name}.png"), dpi=110)
