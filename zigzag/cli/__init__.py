@@ -73,12 +73,11 @@ def main(argv=None) -> int:
         print(hint, file=sys.stderr)
         return 2
     args = build_parser().parse_args(argv)
-    if args.quiet or args.command == "run":  # run shows its own line per stage, model loading included
-        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # read by transformers when it is imported
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        with _sigterm_as_exit():
+        # run shows its own line per stage, model loading included; -q hides every bar
+        with _sigterm_as_exit(), _loading_bars_hidden(args.quiet or args.command == "run"):
             if getattr(args, "device", None) is not None:
                 from ..models.devices import check_device
 
@@ -118,6 +117,29 @@ def _quiet_hint(argv) -> str | None:
             continue
         return f"zigzag {command}: error: -q is --quiet (no progress bars); did you mean --q {value} (the tolerance)?"
     return None
+
+
+@contextmanager
+def _loading_bars_hidden(hide: bool):
+    """Meanwhile, no progress bars from transformers / huggingface_hub (their model-loading bars)."""
+    if not hide:
+        yield
+        return
+    before = os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS")
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # read when transformers is imported
+    loaded = sys.modules.get("transformers")  # already imported (a Python session): switch its bars off
+    was_on = loaded is not None and loaded.utils.logging.is_progress_bar_enabled()
+    if was_on:
+        loaded.utils.logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            loaded.utils.logging.enable_progress_bar()
+        if before is None:
+            os.environ.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)
+        else:
+            os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = before
 
 
 @contextmanager
