@@ -270,3 +270,12 @@ def test_a_second_run_on_the_same_folder_is_refused_while_the_first_holds_it(tmp
         assert main(["run", "--out", str(tmp_path / "busy"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "being written by another run" in err and "zigzag run --out busy" in err and err.count("\n") == 1
+
+
+def test_too_few_texts_is_one_line_and_leaves_nothing(tmp_path, capsys):
+    source = tmp_path / "few.txt"
+    source.write_text("One sentence.\nAnother one.\nA third.\n", encoding="utf-8")
+    assert main(["run", "--texts", str(source), "--k", "4", "--out", str(tmp_path / "few"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "gives 3 texts; k=4 neighbours need at least 5" in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["few.txt"]

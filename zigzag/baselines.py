@@ -292,9 +292,13 @@ def observe_block_distances(model):
 
     Examples
     --------
-    >>> with observe_block_distances(model) as recorder:          # doctest: +SKIP
-    ...     clouds = zigzag.extract(model, tokenizer, texts)
-    >>> plans = baseline_plans(recorder.result(texts), m=8)      # doctest: +SKIP
+    >>> import zigzag
+    >>> model, tokenizer = zigzag.load_embedded_model()
+    >>> texts = zigzag.builtin_corpus(24)
+    >>> with observe_block_distances(model) as recorder:
+    ...     clouds = zigzag.extract(model, tokenizer, texts, progress=False)
+    >>> sorted(baseline_plans(recorder.result(texts), m=2))
+    ['angular-all', 'angular-last', 'block-influence']
     """
     recorder = DistanceRecorder(model)
     try:

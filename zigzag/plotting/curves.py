@@ -241,7 +241,7 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
     >>> bars = zigzag.Barcode.from_arrays([1, 1, 1, 1], [0, 1, 2, 4], [7, 5, 3, 7], n_layers=4)
     >>> ax = zigzag.plot_profile(bars, q=(0.9, 0.8))
     >>> [text.get_text() for text in ax.get_legend().get_texts()][:2]
-    ['q=0.8: remove 2 of 3', 'q=0.9: remove 1 of 3']
+    ['q=0.8: remove 2 of 3 (degenerate)', 'q=0.9: remove 1 of 3']
     """
     if isinstance(source, Barcode):
         plans = prune_plans(source, q=q, blocks=blocks, dim=dim)

@@ -186,9 +186,6 @@ def _load_texts(config: RunConfig) -> tuple:
     if len(texts) > config.n_texts:
         rng = np.random.default_rng(config.seed)
         texts = texts.take(np.sort(rng.choice(len(texts), config.n_texts, replace=False)))
-    if len(texts) < config.k + 1:
-        raise InputError(f"{config.texts} holds {len(texts)} texts; k={config.k} neighbours need at least "
-                         f"{config.k + 1}. Give more texts or a smaller --k.")
     return texts, str(config.texts)
 
 
@@ -251,6 +248,9 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
         with stages("load model and texts"):
             model, tokenizer = load_model(config.model)
             texts, texts_source = _load_texts(config)
+            if len(texts) < config.k + 1:
+                raise InputError(f"{texts_source} gives {len(texts)} texts; k={config.k} neighbours need at least "
+                                 f"{config.k + 1}. Give more texts or a smaller --k.")
             family = family_of(model)
             hook, pooling = _extraction_defaults(family, config)
         run = dict(batch_size=config.batch_size, max_length=config.max_length, device=config.device)
