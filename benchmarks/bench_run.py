@@ -4,6 +4,7 @@ Usage, from the repository root::
 
     python benchmarks/bench_run.py                      # the demo (zigzag run defaults), 3 rounds
     python benchmarks/bench_run.py --repeat 5 -- --n-texts 200
+    python benchmarks/bench_run.py --threads 1          # less sensitive to a busy machine
 
 The "old" side is the package as it was at ``--old`` (default: the commit
 before the evaluation shared one reference pass), taken from git with
@@ -28,8 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The last commit whose evaluation recomputed the full model for every plan.
-OLD = "04a9c69"
+#: main just before this change: its evaluation recomputed the full model for every plan.
+OLD = "5095cb6"
 
 
 def _old_tree(ref: str, into: Path) -> Path:
@@ -39,9 +40,11 @@ def _old_tree(ref: str, into: Path) -> Path:
     return into
 
 
-def _run(tree: Path, out: Path, extra) -> tuple:
+def _run(tree: Path, out: Path, extra, threads) -> tuple:
     env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "MPLBACKEND": "Agg"}
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     start = time.perf_counter()
     # run from the output's folder: `python -m` puts the current folder first on the path
     done = subprocess.run([sys.executable, "-m", "zigzag.cli", "run", "-q", "--out", str(out), *extra], env=env,
@@ -56,6 +59,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", default=OLD, help=f"git revision of the old side (default {OLD})")
     parser.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads of torch and BLAS on both sides (default: their own default); 1 makes the "
+                             "comparison far less sensitive to other jobs on the machine")
     parser.add_argument("extra", nargs="*", help="arguments for zigzag run, after --")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,12 +75,13 @@ def main(argv=None) -> int:
                 raise SystemExit(f"the {side} side imports {found.stdout.strip()}, not the package in {tree}")
         walls = {"old": [], "new": []}
         stages = {"old": [], "new": []}
-        print(f"zigzag run {' '.join(args.extra) or '(defaults)'}; old = {args.old}, new = working tree; "
+        threads = f"{args.threads} thread(s)" if args.threads else "default threads"
+        print(f"zigzag run {' '.join(args.extra) or '(defaults)'}; old = {args.old}, new = working tree; {threads}; "
               f"load average {os.getloadavg()[0]:.1f} at start")
         for r in range(args.repeat):
             order = ("old", "new") if r % 2 == 0 else ("new", "old")
             for side in order:
-                wall, seconds = _run(trees[side], tmp / f"{side}-{r}", args.extra)
+                wall, seconds = _run(trees[side], tmp / f"{side}-{r}", args.extra, args.threads)
                 walls[side].append(wall)
                 stages[side].append(seconds)
             print(f"round {r + 1}: old {walls['old'][-1]:6.1f} s   new {walls['new'][-1]:6.1f} s   "
