@@ -33,7 +33,7 @@ log = logging.getLogger("zigzag")
 MANIFEST = "manifest.json"
 FORMAT = "zigzag-extraction/1"
 # what must agree between an interrupted run and the run that resumes it
-_SAME_RUN = ("model", "revision", "family", "hook", "embeddings", "final_norm", "pooling", "texts_sha256", "n_texts",
+_SAME_RUN = ("model", "revision", "model_dtype", "family", "hook", "embeddings", "final_norm", "pooling", "texts_sha256", "n_texts",
              "max_length", "add_special_tokens", "dtype", "names")
 
 
