@@ -35,6 +35,7 @@ _SIZES = {
     "qk_head_dim": 16,
     # linear attention and state-space mixers
     "linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_key_head_dim": 8, "linear_value_head_dim": 8,
+    "linear_num_heads": 4, "linear_head_dim": 8,
     "mamba_d_state": 8, "state_size": 8, "ssm_state_size": 8, "mamba_n_heads": 4, "mamba_num_heads": 4,
     "mamba_head_dim": 16, "mamba_d_head": 16, "mamba_dt_rank": 4, "time_step_rank": 4, "mamba_expand": 2,
     "n_mamba_heads": 2, "mamba_n_groups": 1, "n_groups": 1, "chunk_size": 16, "mamba_chunk_size": 16,
@@ -77,8 +78,8 @@ def _shrink(cls, n_layers: int, vocab_size: int) -> dict:
         if name in names and target not in taken:
             taken.add(target)
             kwargs[target] = n_layers
-    if "kv_lora_rank" in names:  # multi-head latent attention has as many key/value heads as query heads
-        kwargs.pop("num_key_value_heads", None)
+    if "kv_lora_rank" in names and "num_key_value_heads" in kwargs:  # latent attention: as many as query heads
+        kwargs["num_key_value_heads"] = kwargs.get("num_attention_heads", 4)
     fields = _fields(cls)
     for name in _DERIVED:  # derived from the depth when None is their default
         if name in fields and fields[name].default is None:
@@ -138,6 +139,8 @@ _EXTRA = {
     "qwen4_exp_text": lambda n: {"indexer_n_heads": 2, "indexer_kv_heads": 1, "indexer_head_dim": 8,
                                  "indexer_budget": 4, "indexer_compress_ratio": 2, "hc_lowrank": 8,
                                  "ngram_vocab_size_base": 64, "split_ngram_parts": 4},
+    # its hashed byte n-gram embeddings have half a million rows by default
+    "blt": lambda n: {"encoder_hash_byte_group_vocab": 64},
     # the language-model class asserts it
     "reformer": lambda n: {"is_decoder": True, "attn_layers": _alternate(n, "local", "lsh"),
                            "axial_pos_shape": (8, 16), "axial_pos_embds_dim": (16, 16),
