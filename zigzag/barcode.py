@@ -328,3 +328,92 @@ class Barcode:
             data["dimension"], data["birth_step"], data["death_step"],
             n_layers=n_layers or data["n_layers"], interval_type=data["interval_type"], params=data["params"],
         )
+
+    # ------------------------------------------------------------------ tables and interop (pandas, gudhi)
+    #: Columns of :meth:`to_frame`, in order.
+    FRAME_COLUMNS = ("dimension", "birth_step", "death_step", "birth_layer", "death_layer", "length_layers",
+                     "interval_type")
+
+    def to_frame(self):
+        """The bars as a pandas DataFrame, one row per bar, in the barcode's order.
+
+        Columns :attr:`FRAME_COLUMNS`: ``length_layers = death_layer -
+        birth_layer`` (0 for bars inside one intersection). ``df.attrs`` holds
+        ``n_layers`` and ``params``, so :meth:`from_frame` rebuilds the barcode
+        exactly. Needs pandas (``pip install 'zigzag-tda[tables]'``).
+        """
+        pd = _pandas("Barcode.to_frame")
+        birth_layer, death_layer = self.birth_layer, self.death_layer
+        columns = (self.dimension, self.birth_step, self.death_step, birth_layer, death_layer,
+                   death_layer - birth_layer, self.interval_type.astype(object))
+        frame = pd.DataFrame(dict(zip(self.FRAME_COLUMNS, columns)))
+        frame.attrs.update(n_layers=self.n_layers, params=dict(self.params))
+        return frame
+
+    @classmethod
+    def from_frame(cls, frame, *, n_layers: int | None = None, params=None) -> "Barcode":
+        """Rebuild a barcode from a DataFrame shaped like :meth:`to_frame`'s (rows may be filtered or reordered).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Needs ``dimension``, ``birth_step``, ``death_step``; ``interval_type``
+            is optional. Layer columns, when present, must agree with the steps.
+        n_layers, params : optional
+            Default: ``frame.attrs["n_layers"]`` and ``frame.attrs["params"]``.
+
+        Raises
+        ------
+        ValueError
+            A missing column, ``n_layers`` neither given nor in ``frame.attrs``,
+            layer columns that contradict the steps, or invalid bars.
+        """
+        _pandas("Barcode.from_frame")
+        missing = [c for c in ("dimension", "birth_step", "death_step") if c not in getattr(frame, "columns", ())]
+        if missing:
+            raise ValueError(f"Barcode.from_frame needs a DataFrame with the columns {missing}; the layer columns "
+                             "alone cannot give the steps (a bar born at layer b was born at step 2b - 1 or 2b).")
+        attrs = dict(getattr(frame, "attrs", {}) or {})
+        n_layers = attrs.get("n_layers") if n_layers is None else n_layers
+        if n_layers is None:
+            raise ValueError("Barcode.from_frame: the frame has no attrs['n_layers']; pass n_layers=.")
+        types = frame["interval_type"] if "interval_type" in frame.columns else None
+        if types is not None and types.isna().any():
+            raise ValueError("Barcode.from_frame: interval_type has missing values; use '' for an unknown type.")
+        bars = cls.from_arrays(
+            frame["dimension"].to_numpy(), frame["birth_step"].to_numpy(), frame["death_step"].to_numpy(),
+            n_layers=int(n_layers), interval_type=None if types is None else types.to_numpy(dtype=str),
+            params=attrs.get("params", {}) if params is None else params,
+        )
+        derived = {"birth_layer": bars.birth_layer, "death_layer": bars.death_layer,
+                   "length_layers": bars.death_layer - bars.birth_layer}
+        for name, values in derived.items():
+            if name in frame.columns and not np.array_equal(frame[name].to_numpy(), values):
+                raise ValueError(f"Barcode.from_frame: column {name!r} disagrees with the steps; drop it or fix it "
+                                 "(it is derived: layer = ceil(step / 2)).")
+        return bars
+
+    def to_gudhi(self, dim=None) -> list:
+        """Layer-level bars as gudhi's persistence list ``[(dim, (birth_layer, death_layer)), ...]``.
+
+        The format ``gudhi.plot_persistence_diagram`` / ``plot_persistence_barcode``
+        take; for gudhi's distances use :meth:`to_persim` (one array per
+        dimension). Bars inside one intersection are dropped, as in :meth:`to_persim`.
+
+        Parameters
+        ----------
+        dim : int or iterable of int, optional
+            Dimensions to keep; all when None.
+        """
+        bars = self.select(dim, layer_level=True)
+        return [(p, (float(b), float(d))) for p, b, d in
+                zip(bars.dimension.tolist(), bars.birth_layer.tolist(), bars.death_layer.tolist())]
+
+
+def _pandas(caller: str):
+    """pandas, imported on first use, or an ImportError naming the extra that installs it."""
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(f"{caller} needs pandas: pip install 'zigzag-tda[tables]' (or pip install pandas).") from None
+    return pandas
