@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,58 @@ def atomic_path(path):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_dir(path, *, overwrite: bool = False):
+    """Yield an empty temporary folder beside ``path``; move it onto ``path`` when the block succeeds.
+
+    The folder is ``.<name>.<random>.partial`` until then, and removed on
+    failure, so ``path`` either holds a complete result or is left as it was.
+
+    Raises
+    ------
+    FileExistsError
+        When ``path`` exists and ``overwrite`` is False.
+    ValueError
+        When ``path`` exists and is not a folder.
+    """
+    path = Path(path)
+    check_new_dir(path, overwrite=overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes owner-only folders
+        check_new_dir(path, overwrite=overwrite)
+        if not path.exists():
+            os.replace(tmp, path)
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+        os.replace(path, old / path.name)  # keep the old folder until the new one is in place
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            os.replace(old / path.name, path)
+            raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def check_new_dir(path, *, overwrite: bool) -> Path:
+    """Raise unless ``path`` can become a new output folder (absent, or a folder and ``overwrite``)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} exists and is not a folder; choose another output folder.")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it, "
+                              "or choose another output folder.")
+    return path
 
 
 def write_text(path, text: str, *, newline: str | None = None) -> Path:

@@ -17,12 +17,13 @@ from .. import __version__
 from .analysis import _add_describe, _add_plot, _add_prune_plan
 from .compute import _add_compute
 from .extract import _add_extract
+from .models import _add_evaluate, _add_prune
 from .run import _add_run
 
 log = logging.getLogger("zigzag")
 
 
-_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot]
+_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot, _add_prune, _add_evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,14 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the ``zigzag`` command; user errors print one line and exit with status 2."""
+    """Run the ``zigzag`` command; user errors (and a missing optional package) print one line and exit with status 2."""
     args = build_parser().parse_args(argv)
     if getattr(args, "quiet", False):
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # transformers' own weight-loading bars
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError, ImportError) as err:
         print(f"zigzag {args.command}: error: {err}", file=sys.stderr)
         return 2
 
