@@ -242,3 +242,52 @@ def test_evaluate_rejects_models_without_a_language_model_head(make_tiny_model, 
     assert main(["evaluate", str(folder), "--blocks", "1", "--tasks", "x", "--include-path",
                  str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in _one_error_line(capsys, "evaluate")
+
+
+# ---------------------------------------------------------------- the bridge, piece by piece
+def test_lm_eval_bridge_errors_name_the_fix(make_tiny_model, tiny_tokenizer, monkeypatch):
+    from zigzag.models import lm_eval_tasks
+
+    pytest.importorskip("lm_eval", reason="zigzag evaluate needs pip install 'zigzag-tda[lmeval]'")
+    model = make_tiny_model("llama", n_layers=2)
+    with pytest.raises(ValueError, match="no BOS or EOS token.*prefix_token_id="):
+        lm_eval_tasks(model, tiny_tokenizer, ["zz_choice"])
+    with pytest.raises(ValueError, match="at least one task"):
+        lm_eval_tasks(model, tiny_tokenizer, [], prefix_token_id=0)
+    monkeypatch.setitem(sys.modules, "lm_eval", None)
+    with pytest.raises(ImportError, match=r"pip install 'zigzag-tda\[lmeval\]'"):
+        lm_eval_tasks(model, tiny_tokenizer, ["zz_choice"])
+
+
+def test_local_tasks_skip_indexing_the_built_in_ones(local_tasks):
+    pytest.importorskip("lm_eval", reason="zigzag evaluate needs pip install 'zigzag-tda[lmeval]'")
+    from zigzag.models.harness import task_manager
+
+    root, _ = local_tasks
+    manager = task_manager(["zz_choice", "zz_next"], root)
+    assert set(manager.all_subtasks) == {"zz_choice", "zz_next"}
+
+
+def test_side_by_side_and_markdown_table():
+    from zigzag.models.harness import markdown_table, side_by_side
+
+    full = {"t": {"alias": "t", "acc,none": 0.5, "acc_stderr,none": 0.1, "f1,none": "N/A", "only_full,none": 1.0},
+            "only_in_full": {"acc,none": 0.2}}
+    pruned = {"t": {"alias": "t", "acc,none": np.float64(0.25), "acc_stderr,none": "N/A", "f1,none": 0.3}}
+    rows = side_by_side(full, pruned)
+    assert rows == [{"task": "t", "metric": "acc", "filter": "none", "full": 0.5, "pruned": 0.25, "delta": -0.25,
+                     "full_stderr": 0.1, "pruned_stderr": None}]
+    assert markdown_table(rows).splitlines()[2] == "| t | acc | 0.5 ± 0.1 | 0.25 | -0.25 |"
+    assert json.loads(json.dumps(rows)) == rows
+
+
+def test_quiet_bridge_disables_every_progress_bar_and_restores_them():
+    from tqdm import tqdm
+
+    from zigzag.models.harness import _silenced_progress_bars
+
+    with _silenced_progress_bars(True):
+        assert tqdm(range(3)).disable
+    assert not tqdm(range(3), file=sys.stderr).disable
+    with _silenced_progress_bars(False):
+        assert not tqdm(range(3)).disable

@@ -72,8 +72,9 @@ def _add_prune(sub):
                                    "as a .partial folder renamed at the end.")
     p.add_argument("model", help=_MODEL_HELP)
     p.add_argument("--blocks", required=True, help=_BLOCKS_HELP)
-    p.add_argument("--out", required=True, help="output folder (must not exist, unless --overwrite)")
-    p.add_argument("--overwrite", action="store_true", help="replace DIR if it exists (only once the new one is complete)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist, unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace DIR if it exists (only once the new one is complete)")
     p.add_argument("--dtype", choices=_DTYPES, default="float32", help="dtype to load and save the weights in")
     p.set_defaults(func=_cmd_prune)
 
@@ -109,15 +110,18 @@ def _add_evaluate(sub):
                                    "pip install 'zigzag-tda[lmeval]'.")
     p.add_argument("model", help=_MODEL_HELP + "; a causal language model")
     p.add_argument("--blocks", required=True, help=_BLOCKS_HELP)
-    p.add_argument("--tasks", required=True, help="comma-separated lm-eval task or group names, e.g. arc_easy,piqa")
+    p.add_argument("--tasks", required=True, metavar="TASKS",
+                   help="comma-separated lm-eval task or group names, e.g. arc_easy,piqa")
     p.add_argument("--include-path", action="append", default=None, metavar="PATH",
                    help="folder or YAML file of extra (local) task definitions; repeatable")
-    p.add_argument("--out", default=None, help="folder for lm_eval.md and lm_eval.json (default: print only)")
-    p.add_argument("--limit", type=float, default=None,
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="folder for lm_eval.md and lm_eval.json (default: print only)")
+    p.add_argument("--limit", type=float, default=None, metavar="N",
                    help="examples per task (a number below 1: a fraction of each task)")
-    p.add_argument("--num-fewshot", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--prefix-token-id", type=int, default=None,
+    p.add_argument("--num-fewshot", type=int, default=None, metavar="N",
+                   help="examples in each prompt (default: the task's)")
+    p.add_argument("--batch-size", type=int, default=8, metavar="N", help="default 8")
+    p.add_argument("--prefix-token-id", type=int, default=None, metavar="ID",
                    help="token before a continuation without context (default BOS, else EOS)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: where the model loads, the CPU)")
     p.add_argument("--dtype", choices=_DTYPES, default="float32", help="dtype the model computes in")
