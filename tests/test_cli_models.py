@@ -242,6 +242,9 @@ def test_evaluate_rejects_models_without_a_language_model_head(make_tiny_model, 
     assert main(["evaluate", str(folder), "--blocks", "1", "--tasks", "x", "--include-path",
                  str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in _one_error_line(capsys, "evaluate")
+    (tmp_path / "a-file").write_text("")
+    assert main(["evaluate", str(folder), "--blocks", "1", "--tasks", "x", "--out", str(tmp_path / "a-file")]) == 2
+    assert "is a file, not a folder" in _one_error_line(capsys, "evaluate")  # before any model is loaded
 
 
 # ---------------------------------------------------------------- the bridge, piece by piece
@@ -291,3 +294,10 @@ def test_quiet_bridge_disables_every_progress_bar_and_restores_them():
     assert not tqdm(range(3), file=sys.stderr).disable
     with _silenced_progress_bars(False):
         assert not tqdm(range(3)).disable
+
+
+def test_lm_eval_json_gets_null_for_nan():
+    from zigzag.cli.models import _finite_or_none
+
+    data = {"t": {"acc,none": 0.5, "acc_stderr,none": math.nan, "x": [math.inf, 1.0, "N/A"]}}
+    assert _finite_or_none(data) == {"t": {"acc,none": 0.5, "acc_stderr,none": None, "x": [None, 1.0, "N/A"]}}

@@ -47,14 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the ``zigzag`` command; user errors (and a missing optional package) print one line and exit with status 2."""
+    """Run the ``zigzag`` command; user errors print one line and exit with status 2."""
     args = build_parser().parse_args(argv)
     if getattr(args, "quiet", False):
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # transformers' own weight-loading bars
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError, ImportError) as err:
+    except (ValueError, TypeError, OSError, ImportError) as err:  # OSError: missing files, permissions, a locked output;
+        # ImportError: an optional package (the message names the extra)
         print(f"zigzag {args.command}: error: {err}", file=sys.stderr)
         return 2
 

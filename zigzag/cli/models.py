@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from pathlib import Path
@@ -132,7 +133,7 @@ def _cmd_evaluate(args) -> int:
     import logging
 
     from .. import __version__
-    from .._files import jsonable, write_json, write_text
+    from .._files import check_output_path, jsonable, write_json, write_text
     from ..adapters.families import family_of
     from ..models import prune_model
     from ..models.harness import check_lm_eval, lm_eval_tasks, markdown_table, side_by_side, task_manager
@@ -148,6 +149,9 @@ def _cmd_evaluate(args) -> int:
     for path in args.include_path or []:
         if not Path(path).exists():
             raise FileNotFoundError(f"--include-path {path}: no such folder or file.")
+    if args.out:
+        for name in ("lm_eval.md", "lm_eval.json"):
+            check_output_path(Path(args.out) / name)  # before the long runs, not after
     if not args.verbose:
         logging.getLogger("lm_eval").setLevel(logging.ERROR)
     model, tokenizer = _load(args)
@@ -179,7 +183,19 @@ def _cmd_evaluate(args) -> int:
             "kept_blocks": list(pruned.config.zigzag_kept_blocks), "n_blocks": n_blocks, "tasks": tasks,
             "include_path": args.include_path, "limit": limit, "num_fewshot": args.num_fewshot,
             "batch_size": args.batch_size, "dtype": args.dtype, "lm_eval_version": version,
-            "zigzag_version": __version__, "rows": rows, "results": jsonable({"full": full, "pruned": cut}),
+            "zigzag_version": __version__, "rows": rows,
+            "results": _finite_or_none(jsonable({"full": full, "pruned": cut})),
         })
         print(f"wrote {out / 'lm_eval.md'} and {out / 'lm_eval.json'}")
     return 0
+
+
+def _finite_or_none(obj):
+    """JSON data with every NaN or infinity (lm-eval reports some) replaced by None: strict JSON has neither."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {key: _finite_or_none(value) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_finite_or_none(value) for value in obj]
+    return obj
