@@ -57,9 +57,15 @@ def _load(path):
 
 
 def _one_error_line(capsys, command: str) -> str:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith(f"zigzag {command}: error: ") and "\n" not in err, err
-    return err
+    """The error line, which must be the last thing on standard error and the only error there.
+
+    (transformers' own weight-loading bar may come before it: in this test process transformers
+    is already imported, so -q, which sets HF_HUB_DISABLE_PROGRESS_BARS, comes too late for it.)
+    """
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines and lines[-1].startswith(f"zigzag {command}: error: "), lines
+    assert sum("error" in line.lower() for line in lines) == 1, lines
+    return lines[-1]
 
 
 # ---------------------------------------------------------------- --blocks

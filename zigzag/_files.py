@@ -178,7 +178,12 @@ def write_json(path, obj) -> Path:
 
 
 def save_figure(fig, path, *, dpi: int = 150) -> Path:
-    """Save a matplotlib figure to ``path`` atomically; the format follows the suffix, which is checked first."""
+    """Save a matplotlib figure to ``path`` atomically; the format follows the suffix, which is checked first.
+
+    ``fig`` may also be an Axes (what every ``plot_*`` returns): its figure is saved.
+    """
+    while not hasattr(fig, "savefig") and hasattr(fig, "figure"):  # an Axes, or a SubFigure
+        fig = fig.figure
     path = Path(path)
     formats = fig.canvas.get_supported_filetypes()
     suffix = path.suffix.lower().lstrip(".")

@@ -243,7 +243,7 @@ def _figures(bars, config: RunConfig, folder: Path) -> None:
         "similarity": lambda: plot_similarity(bars, 1),
     }
     for name, make in makers.items():
-        fig = make()
+        fig = make().figure
         save_figure(fig, folder / f"{name}.png", dpi=110)
         plt.close(fig)
 

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 
-from .. import __version__
+from .._version import __version__
 from .analysis import _add_describe, _add_plot, _add_prune_plan
 from .compute import _add_compute
 from .extract import _add_extract

@@ -49,19 +49,9 @@ def _ranges(blocks) -> str:
 
 
 def _load(args):
-    """``(model, tokenizer)``; ``-q`` also silences transformers' weight-loading bar when it is already imported."""
-    from transformers.utils import logging as hf_logging
-
     from ..adapters import load_model
 
-    bar_was_on = hf_logging.is_progress_bar_enabled()
-    if args.quiet:
-        hf_logging.disable_progress_bar()
-    try:
-        return load_model(args.model, dtype=args.dtype)
-    finally:
-        if bar_was_on:
-            hf_logging.enable_progress_bar()
+    return load_model(args.model, dtype=args.dtype)
 
 
 # ---------------------------------------------------------------- zigzag prune
@@ -81,7 +71,7 @@ def _add_prune(sub):
 
 
 def _cmd_prune(args) -> int:
-    from .. import __version__
+    from .._version import __version__
     from .._files import atomic_dir, check_new_dir, write_json
     from ..models import prune_model
 
@@ -132,7 +122,7 @@ def _add_evaluate(sub):
 def _cmd_evaluate(args) -> int:
     import logging
 
-    from .. import __version__
+    from .._version import __version__
     from .._files import check_output_path, jsonable, write_json, write_text
     from ..adapters.families import family_of
     from ..models import prune_model
