@@ -16,13 +16,14 @@ import sys
 from .. import __version__
 from .analysis import _add_describe, _add_plot, _add_prune_plan
 from .compute import _add_compute
+from .cycles import _add_cycles
 from .extract import _add_extract
 from .run import _add_run
 
 log = logging.getLogger("zigzag")
 
 
-_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot]
+_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot, _add_cycles]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,11 +15,13 @@ plot_betti        Betti curves per layer
 plot_similarity   heatmap of S_p(i, j) / beta_p(i)
 plot_curves       S̄ / ILP / BRF / ... over relative depth, several models on one axes
 plot_profile      the pruning profile r(l) with the removed blocks shaded per q
+plot_cycle        a representative cycle in its layer (returns the Axes)
 """
 
 from ._style import CURVE_LABELS, DIM_COLORS, LINE_COLORS, OKABE_ITO
 from .bars import plot_barcode, plot_diagram, plot_histogram
 from .curves import plot_betti, plot_curves, plot_profile, plot_similarity
+from .cycles import persistent_loops_section, plot_cycle
 
 __all__ = [
     "CURVE_LABELS",
@@ -33,4 +35,6 @@ __all__ = [
     "plot_similarity",
     "plot_curves",
     "plot_profile",
+    "plot_cycle",
+    "persistent_loops_section",
 ]
