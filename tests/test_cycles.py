@@ -14,6 +14,7 @@
 
 import itertools
 import json
+import pickle
 
 import gudhi
 import numpy as np
@@ -320,6 +321,8 @@ def test_texts_and_dict(trajectory):
     assert record["texts"] == cycle.texts(texts) and "Cycle(H1 bar" in repr(cycle)
     with pytest.raises(ValueError):
         cycle.edges[0, 0] = 0  # frozen
+    again = pickle.loads(pickle.dumps(cycle))
+    assert np.array_equal(again.edges, cycle.edges) and again.params == cycle.params and again.layer == cycle.layer
 
 
 def test_command_line_json_and_table(tmp_path, capsys, trajectory):

@@ -19,6 +19,7 @@ imported on first use, so the TDA core loads with numpy alone.
 
 import importlib
 
+from ._version import __version__
 from .barcode import Barcode
 from .clouds import LayerClouds, as_layer_clouds
 from .cycles import Cycle, cycles
@@ -28,12 +29,11 @@ from .io import load_clouds, save_clouds
 from .pipeline import SubsetDescriptors, compute, describe_subsets
 from .pruning import PrunePlan, prune_plan, prune_plans, pruning_profile
 
-__version__ = "0.1.0"
 
 _LAZY = {
     "extract": "adapters",
     "extract_from_module": "adapters",
-    "load_extraction": "adapters",
+    "load_extraction": "streaming",
     "prune_model": "models",
     "evaluate": "models",
     "Evaluation": "models",

@@ -18,7 +18,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._validation import check_barcode, check_int, check_option
+from ._frozen import FrozenRecord
+from ._validation import check_int, check_option
+from .barcode import check_barcode
 from .clouds import as_layer_clouds
 from .engines import ENGINES, interval_types, zigzag_bars
 from .filtration import ZIGZAGS, zigzag_schedule
@@ -36,7 +38,7 @@ _SAME_AS_BARCODE = ("k", "metric", "graph", "zigzag")
 
 
 @dataclass(frozen=True, eq=False)
-class Cycle:
+class Cycle(FrozenRecord):
     """A representative of one bar, read at one layer.
 
     Attributes

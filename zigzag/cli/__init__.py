@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 
-from .. import __version__
+from .._version import __version__
 from .analysis import _add_describe, _add_plot, _add_prune_plan
 from .compute import _add_compute
 from .cycles import _add_cycles
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, OSError) as err:  # OSError: missing files, permissions, a locked output
         print(f"zigzag {args.command}: error: {err}", file=sys.stderr)
         return 2
 
