@@ -63,6 +63,15 @@ def plot_cycle(clouds, cycle: Cycle, *, ax=None, texts=None, neighbours: bool = 
         When ``cycle`` is not a :class:`zigzag.Cycle`.
     ValueError
         When the clouds do not match the cycle, or ``texts`` has the wrong length.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> clouds = zigzag.synthetic_trajectory(4, 80, 3, seed=0)
+    >>> [loop] = zigzag.cycles(clouds, k=4, top=1, progress=False)
+    >>> ax = plot_cycle(clouds, loop, texts=[f"prompt {i}" for i in range(80)])
+    >>> len(ax.texts) == len(loop.vertices)
+    True
     """
     from matplotlib.collections import LineCollection
 
