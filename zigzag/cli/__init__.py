@@ -16,6 +16,7 @@ import sys
 from .._version import __version__
 from .analysis import _add_describe, _add_plot, _add_prune_plan
 from .compute import _add_compute
+from .cycles import _add_cycles
 from .extract import _add_extract
 from .models import _add_evaluate, _add_prune
 from .run import _add_run
@@ -23,7 +24,8 @@ from .run import _add_run
 log = logging.getLogger("zigzag")
 
 
-_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot, _add_prune, _add_evaluate]
+_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot, _add_cycles,
+             _add_prune, _add_evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:
