@@ -33,7 +33,7 @@ import numpy as np
 
 from .._validation import check_int, check_option
 from ..clouds import LayerClouds, as_layer_clouds
-from ..texts import as_texts, texts_sha256
+from ..texts import as_texts, text_position, texts_sha256
 from ._capture import Capture, match_modules, move_to_device
 from .families import model_kind, resolve_defaults
 from .pooling import check_pooling, pool
@@ -95,7 +95,7 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
     out : str or Path, optional
         Stream each layer to ``out/layer_XXX.npy`` with a ``manifest.json``
         and return memory-mapped clouds; an interrupted run resumes (see
-        :mod:`zigzag.adapters.streaming`).
+        :mod:`zigzag.streaming`).
     overwrite : bool, default=False
         With ``out``: start over when the folder holds a different extraction.
     progress : bool, default=True
@@ -118,9 +118,10 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
 
     Examples
     --------
-    >>> model, tokenizer = zigzag.load_embedded_model()  # doctest: +SKIP
-    >>> clouds = extract(model, tokenizer, builtin_corpus(300))  # doctest: +SKIP
-    >>> clouds.n_layers, clouds.meta["pooling"]  # doctest: +SKIP
+    >>> import zigzag
+    >>> model, tokenizer = zigzag.load_embedded_model()  # 6 BERT blocks, shipped with the demo extra
+    >>> clouds = extract(model, tokenizer, zigzag.builtin_corpus(8), progress=False)
+    >>> clouds.n_layers, clouds.meta["pooling"]  # each block's feed-forward input, then the final one; mean: an encoder
     (7, 'mean')
     """
     texts = as_texts(texts, minimum=2, caller="extract")
@@ -137,7 +138,8 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
     padding_side = check_option(padding_side or "right", "padding_side", ("left", "right"), caller="extract")
     limit = max_tokens(model, tokenizer)
     max_length = limit if max_length is None else max_length if limit is None else min(max_length, limit)
-    n_truncated = count_truncated(tokenizer, texts, max_length=max_length, add_special_tokens=add_special_tokens)
+    n_truncated = count_truncated(tokenizer, texts, max_length=max_length, add_special_tokens=add_special_tokens,
+                                  where=lambda i: text_position(texts, i))
     if n_truncated:
         log.warning("%d of %d texts are longer than %d tokens and were truncated to it", n_truncated, len(texts),
                     max_length)
@@ -163,6 +165,7 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
         "add_special_tokens": bool(add_special_tokens),
         "padding_side": runner.padding_side,
         "dtype": dtype,
+        "batch_size": batch_size,
     }
 
     def pooled(start: int):
@@ -172,7 +175,7 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
         yield from runner.run(reduce, start=start, progress=progress)
 
     if out is not None:
-        from .streaming import stream_to_folder
+        from ..streaming import stream_to_folder
 
         return stream_to_folder(out, names, meta, pooled, overwrite=overwrite)
     parts = [[] for _ in names]
@@ -279,10 +282,11 @@ class BatchRunner:
             # real tokens at 0..n-1, and the mask keeps padding out of them either way
             self.padding_side = "right"
 
-    def encode(self, texts):
-        """Pad a list of texts into input_ids, attention_mask and position_ids tensors."""
+    def encode(self, texts, start: int = 0):
+        """Pad texts (``self.texts[start:]`` onwards) into input_ids, attention_mask and position_ids tensors."""
         return encode(self.tokenizer, texts, max_length=self.max_length, add_special_tokens=self.add_special_tokens,
-                      padding_side=self.padding_side, pad_id=self.pad_id, offset=self.offset)
+                      padding_side=self.padding_side, pad_id=self.pad_id, offset=self.offset,
+                      where=lambda i: text_position(self.texts, start + i))
 
     def run(self, reduce, *, start: int = 0, progress: bool = True):
         """Yield ``(start_index, [reduce(hidden, mask) per source])`` for each batch from ``start``."""
@@ -303,7 +307,7 @@ class BatchRunner:
         try:
             with torch.inference_mode():
                 for s in tqdm(starts, total=len(starts), disable=not progress, desc="extract", unit="batch"):
-                    input_ids, mask, position_ids = self.encode(self.texts[s:s + self.batch_size])
+                    input_ids, mask, position_ids = self.encode(self.texts[s:s + self.batch_size], s)
                     kwargs = {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
                     batch.update(shape=tuple(input_ids.shape), mask=kwargs["attention_mask"])
                     if "position_ids" in self.takes:

@@ -42,29 +42,35 @@ def max_tokens(model, tokenizer=None) -> int | None:
     return min(limits) if limits else None
 
 
-def count_truncated(tokenizer, texts, *, max_length, add_special_tokens: bool, chunk: int = 512) -> int:
-    """How many texts tokenise to more than ``max_length`` tokens; ValueError naming texts with no token at all."""
+def _empty_error(ids, where) -> None:
+    empty = [i for i, x in enumerate(ids) if len(x) == 0]
+    if empty:
+        raise ValueError(f"{', '.join(where(i) for i in empty[:5])}: tokenises to no token at all; remove it.")
+
+
+def count_truncated(tokenizer, texts, *, max_length, add_special_tokens: bool, where=None, chunk: int = 512) -> int:
+    """How many texts tokenise to more than ``max_length`` tokens.
+
+    ``where(i)`` names text ``i`` in errors (its line in the file): a text with no token at all is a ValueError.
+    """
+    where = where or (lambda i: f"text {i}")
     n_long = 0
     for start in range(0, len(texts), chunk):
         ids = tokenizer(list(texts[start:start + chunk]), add_special_tokens=add_special_tokens)["input_ids"]
-        empty = [start + i for i, x in enumerate(ids) if len(x) == 0]
-        if empty:
-            raise ValueError(f"Texts {empty[:5]} (0-based) tokenise to no token at all; remove them.")
+        _empty_error(ids, lambda i: where(start + i))
         if max_length is not None:
             n_long += sum(len(x) > max_length for x in ids)
     return n_long
 
 
 def encode(tokenizer, texts, *, max_length, add_special_tokens: bool, padding_side: str, pad_id: int,
-           offset: int = 0):
+           offset: int = 0, where=None):
     """Pad texts into ``input_ids``, ``attention_mask`` and ``position_ids`` tensors (positions from the mask)."""
     import torch
 
     ids = tokenizer(list(texts), add_special_tokens=add_special_tokens, truncation=max_length is not None,
                     max_length=max_length)["input_ids"]
-    empty = [i for i, x in enumerate(ids) if len(x) == 0]
-    if empty:
-        raise ValueError(f"Texts {empty[:5]} of the batch tokenise to no token at all; remove them.")
+    _empty_error(ids, where or (lambda i: f"text {i} of the batch"))
     width = max(len(x) for x in ids)
     input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(ids), width), dtype=torch.long)

@@ -14,6 +14,8 @@ def _add_extract(sub):
     src.add_argument("--builtin", type=int, metavar="N", help="N sentences of the built-in corpus")
     p.add_argument("--field", default="text", help="JSON field of a .jsonl file (default text)")
     p.add_argument("--column", default="text", help="column of a .csv file (default text)")
+    p.add_argument("--dedupe", action="store_true",
+                   help="keep only the first of repeated texts (default: keep them and warn)")
     p.add_argument("--out", required=True, help="output folder (read it with 'zigzag compute DIR')")
     p.add_argument("--hook", default=None,
                    help="post_attention_norm (default: the input of each block's feed-forward part, then the final "
@@ -43,8 +45,8 @@ def _cmd_extract(args) -> int:
     from ..adapters.loading import load_model
     from ..texts import builtin_corpus, load_texts
 
-    texts = builtin_corpus(args.builtin) if args.builtin is not None else load_texts(args.texts, field=args.field,
-                                                                                       column=args.column)
+    texts = builtin_corpus(args.builtin) if args.builtin is not None else load_texts(
+        args.texts, field=args.field, column=args.column, dedupe=args.dedupe)
     model, tokenizer = load_model(args.model, dtype=args.model_dtype, revision=args.revision, with_head=False)
     pooling = int(args.pooling) if args.pooling and args.pooling.lstrip("-").isdigit() else args.pooling
     residual = args.hook == "residual"

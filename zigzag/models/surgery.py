@@ -2,7 +2,7 @@
 
 :func:`prune_model` works on any model whose blocks are one list (found by
 :func:`zigzag.adapters.find_structure`). It deletes blocks and keeps every
-per-layer config entry with its block (:mod:`zigzag.models._per_layer`).
+per-layer config entry with its block (:mod:`zigzag.models.per_layer`).
 The pruned model is the model transformers builds from the pruned config,
 loaded with the kept blocks' weights, so it survives ``save_pretrained`` ->
 ``from_pretrained`` unchanged: a skeleton of that model is built on the meta
@@ -28,7 +28,7 @@ import copy as copy_module
 import logging
 
 from .._validation import check_int
-from ._per_layer import prune_config
+from .per_layer import prune_config
 
 __all__ = ["prune_model"]
 
@@ -70,8 +70,12 @@ def prune_model(model, blocks, *, copy: bool = True):
 
     Examples
     --------
-    >>> small = prune_model(model, [20, 21, 22])  # doctest: +SKIP
-    >>> small.save_pretrained("pruned")  # doctest: +SKIP
+    >>> from transformers import LlamaConfig, LlamaForCausalLM
+    >>> config = LlamaConfig(vocab_size=32, hidden_size=16, intermediate_size=32, num_hidden_layers=6,
+    ...                      num_attention_heads=2, num_key_value_heads=1)
+    >>> small = prune_model(LlamaForCausalLM(config), [2, 3, 4])
+    >>> small.config.num_hidden_layers, small.config.zigzag_kept_blocks
+    (3, [0, 1, 5])
     """
     from ..adapters.structure import find_structure
 
