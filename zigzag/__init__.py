@@ -54,6 +54,9 @@ _LAZY = {
     "plot_similarity": "plotting",
     "plot_curves": "plotting",
     "plot_profile": "plotting",
+    "sweep": "sweeping",
+    "distance": "distances",
+    "distance_matrix": "distances",
 }
 
 __all__ = [

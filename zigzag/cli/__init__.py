@@ -18,11 +18,12 @@ from .analysis import _add_describe, _add_plot, _add_prune_plan
 from .compute import _add_compute
 from .extract import _add_extract
 from .run import _add_run
+from .sweep import _add_sweep
 
 log = logging.getLogger("zigzag")
 
 
-_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot]
+_COMMANDS = [_add_run, _add_sweep, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot]
 
 
 def build_parser() -> argparse.ArgumentParser:
