@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def _resources(text: str) -> dict:
     """``"GPU=1"`` or ``"GPU=1,MEM=2"`` as a dask resources dict."""
+    import argparse
+
     out = {}
     for part in text.split(","):
         name, sep, amount = part.partition("=")
@@ -13,7 +15,7 @@ def _resources(text: str) -> dict:
                 raise ValueError
             out[name.strip()] = float(amount)
         except ValueError:
-            raise ValueError(f"--extract-resources takes NAME=AMOUNT[,NAME=AMOUNT], e.g. GPU=1; got {text!r}.") from None
+            raise argparse.ArgumentTypeError(f"takes NAME=AMOUNT[,NAME=AMOUNT], e.g. GPU=1; got {text!r}") from None
     return out
 
 

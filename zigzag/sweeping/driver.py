@@ -138,14 +138,6 @@ def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max
     if scheduler is not None and scheduler_file is not None:
         raise ValueError("Pass either scheduler (an address) or scheduler_file, not both.")
     out = _check_out(out)
-    out.mkdir(parents=True, exist_ok=True)
-    store = Store(out.resolve())
-    settings = {"models": models, "texts": ["builtin" if v is None else str(v) for v in sources],
-                "k": ks, "subsets": subsets, "max_dim": max_dim, "zigzag": zigzag, "q": list(qs), "n_texts": n_texts,
-                "seed": seed, "hook": hook, "pooling": pooling, "batch_size": batch_size, "max_length": max_length,
-                "device": device, "distances": list(metrics)}
-    write_json(out / MARKER, {"format": "zigzag-sweep/1", "status": "running", "settings": jsonable(settings)})
-
     text_sets = [load_text_set(source, n_texts, seed) for source in sources]
     for ts in text_sets:
         size = len(ts.texts) // subsets
@@ -154,6 +146,13 @@ def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max
                 f"{ts.label}: {len(ts.texts)} texts in {subsets} subset(s) leave {size} per subset, too few for "
                 f"k={max(ks)} (k must be below the number of texts). Give more texts, fewer --subsets or a smaller k."
             )
+    out.mkdir(parents=True, exist_ok=True)
+    store = Store(out.resolve())
+    settings = {"models": models, "texts": ["builtin" if v is None else str(v) for v in sources],
+                "k": ks, "subsets": subsets, "max_dim": max_dim, "zigzag": zigzag, "q": list(qs), "n_texts": n_texts,
+                "seed": seed, "hook": hook, "pooling": pooling, "batch_size": batch_size, "max_length": max_length,
+                "device": device, "distances": list(metrics)}
+    write_json(out / MARKER, {"format": "zigzag-sweep/1", "status": "running", "settings": jsonable(settings)})
     options = {"hook": hook, "pooling": pooling, "batch_size": batch_size, "max_length": max_length, "device": device}
     extractions, cells = [], []
     for model in models:

@@ -60,7 +60,8 @@ def plan_tasks(extractions, cells, rows, store, *, max_dim: int, zigzag: str, q:
     """
     root = str(store.root)
     need_barcode = {c.barcode_key for c in cells if not store.barcode(c.barcode_key).is_file()}
-    need_extraction = {c.extraction.key for c in cells if c.barcode_key in need_barcode}
+    need_extraction = {c.extraction.key for c in cells
+                       if c.barcode_key in need_barcode and not store.has_extraction(c.extraction.key)}
     todo, cached = [], 0
     for ext in extractions:
         if ext.key not in need_extraction:
