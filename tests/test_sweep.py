@@ -181,7 +181,8 @@ def test_external_scheduler_equals_local(local_sweep, texts_file, tmp_path):
     scheduler_file = tmp_path / "scheduler.json"
     dask = [sys.executable, "-m", "dask"]
     common = ["--no-dashboard", "--host", "127.0.0.1"]
-    worker = ["worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1", *common, "--death-timeout", "10"]
+    worker = ["worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1", "--no-nanny", *common,
+              "--death-timeout", "10"]
     procs = []
     try:
         procs.append(subprocess.Popen([*dask, "scheduler", "--port", "0", "--scheduler-file", str(scheduler_file),
@@ -303,6 +304,8 @@ def test_bad_input(texts_file, tmp_path, capsys):
         zigzag.sweep(texts=texts_file, distances=("sliced",), out=tmp_path / "s")
     with pytest.raises(ValueError, match="'q' parameter of sweep"):
         zigzag.sweep(texts=texts_file, q=1.5, out=tmp_path / "s")
+    with pytest.raises(TypeError, match="'scheduler' parameter of sweep"):
+        zigzag.sweep(texts=texts_file, scheduler=8786, out=tmp_path / "s")
     with pytest.raises(ValueError, match="either scheduler"):
         zigzag.sweep(texts=texts_file, scheduler="tcp://127.0.0.1:1", scheduler_file="s.json", out=tmp_path / "s")
 

@@ -135,6 +135,9 @@ def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max
     if max_length is not None:
         max_length = check_int(max_length, "max_length", minimum=1, caller="sweep")
     metrics = tuple(check_option(m, "distances", METRICS, caller="sweep") for m in distances)
+    if scheduler is not None and not isinstance(scheduler, str) and not hasattr(scheduler, "submit"):
+        raise TypeError("The 'scheduler' parameter of sweep must be the address of a dask scheduler, e.g. "
+                        f"'tcp://10.0.0.5:8786', or a distributed.Client; got {type(scheduler).__name__}.")
     if scheduler is not None and scheduler_file is not None:
         raise ValueError("Pass either scheduler (an address) or scheduler_file, not both.")
     out = _check_out(out)
