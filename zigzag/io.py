@@ -24,7 +24,8 @@ def load_clouds(path) -> LayerClouds:
     FileNotFoundError
         When nothing is at ``path``.
     ValueError
-        When the file type is not supported or the content is not valid clouds.
+        When the file type is not supported, the file is damaged or cut
+        short, or the content is not valid clouds.
     """
     path = Path(path)
     if path.is_dir():
@@ -34,8 +35,16 @@ def load_clouds(path) -> LayerClouds:
     if not path.exists():
         raise FileNotFoundError(f"No clouds at {path}: expected a .npy file or a folder written by 'zigzag extract'.")
     if path.suffix.lower() != ".npy":
-        raise ValueError(f"Unsupported clouds file {path.name!r}: save an (n_layers, n_points, n_features) array with numpy.save as .npy.")
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
+        raise ValueError(
+            f"Unsupported clouds file {path.name!r}: save an (n_layers, n_points, n_features) array with numpy.save "
+            "as .npy, or pass a folder written by 'zigzag extract'."
+        )
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as err:  # numpy raises many kinds on a damaged header
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:100]
+        raise ValueError(f"{path} is not a readable .npy array ({reason}); it is damaged or cut short. "
+                         "Write it again with numpy.save.") from None
     return as_layer_clouds(array, meta={"source": str(path)})
 
 

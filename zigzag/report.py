@@ -51,6 +51,9 @@ class RunConfig:
 
     model: str = "embedded"
     texts: str | None = None
+    text_field: str = "text"
+    text_column: str = "text"
+    dedupe: bool = False
     n_texts: int = 400
     hook: str = "post_attention_norm"
     pooling: str | int | None = None
@@ -132,10 +135,10 @@ def _load_texts(config: RunConfig) -> tuple[list, str]:
 
     if config.texts is None:
         return builtin_corpus(config.n_texts, seed=config.seed), "built-in corpus (standard-library docstrings)"
-    texts = load_texts(config.texts)
+    texts = load_texts(config.texts, field=config.text_field, column=config.text_column, dedupe=config.dedupe)
     if len(texts) > config.n_texts:
         rng = np.random.default_rng(config.seed)
-        texts = [texts[i] for i in np.sort(rng.choice(len(texts), config.n_texts, replace=False))]
+        texts = texts.take(np.sort(rng.choice(len(texts), config.n_texts, replace=False)))
     return texts, str(config.texts)
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._validation import check_int, check_option
 from ..clouds import LayerClouds, as_layer_clouds
-from ..texts import as_texts, texts_sha256
+from ..texts import as_texts, text_position, texts_sha256
 from ._capture import Capture, match_modules, move_to_device
 from .families import base_prefix, family_of
 from .pooling import check_pooling, pool
@@ -131,6 +131,7 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
         "add_special_tokens": bool(add_special_tokens),
         "padding_side": padding_side,
         "dtype": dtype,
+        "batch_size": batch_size,
     }
     runner = BatchRunner(model, tokenizer, texts, sources, batch_size=batch_size, max_length=max_length,
                          add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
@@ -226,15 +227,16 @@ class BatchRunner:
         self.pad_id = next((t for t in (getattr(tokenizer, "pad_token_id", None),
                                          getattr(tokenizer, "eos_token_id", None)) if t is not None), 0)
 
-    def encode(self, texts):
-        """Pad a list of texts into input_ids, attention_mask and position_ids tensors."""
+    def encode(self, texts, start: int = 0):
+        """Pad a list of texts (``self.texts[start:]`` onwards) into input_ids, attention_mask and position_ids."""
         import torch
 
         ids = self.tokenizer(list(texts), add_special_tokens=self.add_special_tokens,
                              truncation=self.max_length is not None, max_length=self.max_length)["input_ids"]
         empty = [i for i, x in enumerate(ids) if len(x) == 0]
         if empty:
-            raise ValueError(f"Texts {empty[:5]} of the batch tokenise to no token at all; remove them.")
+            where = ", ".join(text_position(self.texts, start + i) for i in empty[:5])
+            raise ValueError(f"{where}: tokenises to no token at all; remove it.")
         width = max(len(x) for x in ids)
         input_ids = torch.full((len(ids), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(ids), width), dtype=torch.long)
@@ -261,7 +263,7 @@ class BatchRunner:
         try:
             with torch.inference_mode():
                 for s in tqdm(starts, total=len(starts), disable=not progress, desc="extract", unit="batch"):
-                    input_ids, mask, position_ids = self.encode(self.texts[s:s + self.batch_size])
+                    input_ids, mask, position_ids = self.encode(self.texts[s:s + self.batch_size], s)
                     kwargs = {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
                     if "position_ids" in self.takes:
                         kwargs["position_ids"] = position_ids.to(self.device)

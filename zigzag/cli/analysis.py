@@ -9,7 +9,7 @@ def _add_describe(sub):
     p = sub.add_parser("describe", help="descriptors of a barcode (Betti, H, S, S-bar, ILP, BRF, kappa) as JSON",
                        description="Compute every descriptor of a barcode per homology dimension and write them as JSON.")
     add_bars_argument(p)
-    p.add_argument("-o", "--output", required=True, help="output .json file")
+    p.add_argument("-o", "--output", required=True, help="output .json file; '-' for standard output")
     p.add_argument("--dims", type=int, nargs="+", default=[0, 1, 2], help="homology dimensions (default 0 1 2)")
     p.add_argument("--alpha", type=float, nargs="+", default=[0.0, 1.0],
                    help="exponents of ILP and BRF (default 0 1)")
@@ -23,15 +23,17 @@ def _add_describe(sub):
 
 def _cmd_describe(args) -> int:
     from ..descriptors import describe
+    from .common import STDOUT, check_output, write_result
 
+    check_output(args.output, text=True, what="")
     bars = load_bars(args)
     desc = describe(bars, dims=args.dims, alpha=args.alpha, threshold=args.threshold,
                     brf_index=args.brf_index, normalization=args.normalization)
-    desc.save(args.output)
-    print(f"{bars} -> {args.output}")
+    summary = write_result(args.output, desc.save, desc.dumps)
+    print(f"{bars} -> {'standard output' if args.output == STDOUT else args.output}", file=summary)
     for p in desc.dims:
         r = desc.average_similarity[p]
-        print(f"  H{p}: peak of the average similarity at layer {int(r.argmax())} ({float(r.max()):.3f})")
+        print(f"  H{p}: peak of the average similarity at layer {int(r.argmax())} ({float(r.max()):.3f})", file=summary)
     return 0
 
 
@@ -109,7 +111,9 @@ def _cmd_plot(args) -> int:
 
     from .. import plotting
     from .._files import save_figure
+    from .common import check_output
 
+    check_output(args.output, text=False, what="a figure")
     bars = load_bars(args)
     dim = 1 if args.dim is None else args.dim
     if args.kind == "diagram":
