@@ -44,6 +44,10 @@ def _add_sweep(sub):
     p.add_argument("--q", type=float, action="append", help="tolerance of the plans; repeat (default 0.9 and 0.8)")
     p.add_argument("--n-texts", type=int, default=d.n_texts,
                    help=f"texts per file; longer files are sampled with --seed (default {d.n_texts})")
+    p.add_argument("--field", default=d.text_field, help=f"JSON field of a .jsonl file (default {d.text_field})")
+    p.add_argument("--column", default=d.text_column, help=f"column of a .csv file (default {d.text_column})")
+    p.add_argument("--dedupe", action="store_true", default=d.dedupe,
+                   help="drop repeated texts (keeping the first of each) before sampling, as zigzag run --dedupe")
     p.add_argument("--seed", type=int, default=d.seed, help="seed for sampling texts and drawing subsets (default 0)")
     p.add_argument("--hook", default=d.hook, help=f"hook point or module pattern (default {d.hook})")
     p.add_argument("--pooling", default=None,
@@ -77,7 +81,8 @@ def _cmd_sweep(args) -> int:
     distances = () if args.no_distances else tuple(args.distance or ("bottleneck", "wasserstein"))
     frame = sweep(args.model or ["embedded"], args.texts or ["builtin"], out=args.out, k=args.k or [d.k],
                   subsets=args.subsets, max_dim=args.max_dim, zigzag=args.zigzag, q=tuple(args.q or d.q),
-                  n_texts=args.n_texts, seed=args.seed, hook=args.hook, pooling=pooling, batch_size=args.batch_size,
+                  n_texts=args.n_texts, seed=args.seed, text_field=args.field, text_column=args.column,
+                  dedupe=args.dedupe, hook=args.hook, pooling=pooling, batch_size=args.batch_size,
                   max_length=args.max_length, device=args.device, distances=distances, scheduler=args.scheduler,
                   scheduler_file=args.scheduler_file, n_workers=args.workers, extract_resources=args.extract_resources,
                   progress=not args.quiet)

@@ -45,6 +45,7 @@ def _check_out(out) -> Path:
 
 def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max_dim: int = _RUN.max_dim,
           zigzag: str = "intersection", q=_RUN.q, n_texts: int = _RUN.n_texts, seed: int = _RUN.seed,
+          text_field: str = _RUN.text_field, text_column: str = _RUN.text_column, dedupe: bool = _RUN.dedupe,
           hook: str = _RUN.hook, pooling=_RUN.pooling, batch_size: int = _RUN.batch_size,
           max_length: int | None = _RUN.max_length, device=None, distances=("bottleneck", "wasserstein"),
           scheduler=None, scheduler_file=None, n_workers: int | None = None, extract_resources=None,
@@ -78,7 +79,7 @@ def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max
     zigzag : {"intersection", "union"}, default="intersection"
     q : float or tuple of float, default=(0.9, 0.8)
         Tolerances of the pruning plans.
-    n_texts, seed, hook, pooling, batch_size, max_length, device
+    n_texts, seed, text_field, text_column, dedupe, hook, pooling, batch_size, max_length, device
         As in ``zigzag run`` (``pooling=None``: last token for decoders, mean
         for encoders). ``device`` is where workers run the model, e.g. "cuda".
     distances : tuple of {"bottleneck", "wasserstein"}, default=both
@@ -141,7 +142,8 @@ def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max
     if scheduler is not None and scheduler_file is not None:
         raise ValueError("Pass either scheduler (an address) or scheduler_file, not both.")
     out = _check_out(out)
-    text_sets = [load_text_set(source, n_texts, seed) for source in sources]
+    reading = {"text_field": text_field, "text_column": text_column, "dedupe": bool(dedupe)}
+    text_sets = [load_text_set(source, n_texts, seed, **reading) for source in sources]
     for ts in text_sets:
         size = len(ts.texts) // subsets
         if size <= max(ks):
@@ -153,7 +155,7 @@ def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max
     store = Store(out.resolve())
     settings = {"models": models, "texts": ["builtin" if v is None else str(v) for v in sources],
                 "k": ks, "subsets": subsets, "max_dim": max_dim, "zigzag": zigzag, "q": list(qs), "n_texts": n_texts,
-                "seed": seed, "hook": hook, "pooling": pooling, "batch_size": batch_size, "max_length": max_length,
+                "seed": seed, **reading, "hook": hook, "pooling": pooling, "batch_size": batch_size, "max_length": max_length,
                 "device": device, "distances": list(metrics)}
     write_json(out / MARKER, {"format": "zigzag-sweep/1", "status": "running", "settings": jsonable(settings)})
     options = {"hook": hook, "pooling": pooling, "batch_size": batch_size, "max_length": max_length, "device": device}

@@ -74,13 +74,16 @@ class Cell:
         return f"{self.extraction.model}:{self.extraction.texts.label}:k{self.k}:s{self.subset}"
 
 
-def load_text_set(source, n_texts: int, seed: int) -> TextSet:
-    """The texts of a file (or the built-in corpus for ``"builtin"``), sampled down to ``n_texts`` like ``zigzag run``."""
+def load_text_set(source, n_texts: int, seed: int, **reading) -> TextSet:
+    """The texts of a file (or the built-in corpus for ``"builtin"``), sampled down to ``n_texts`` like ``zigzag run``.
+
+    ``reading`` holds ``text_field``, ``text_column`` and ``dedupe``, as :class:`zigzag.report.RunConfig` takes them.
+    """
     from ..report import RunConfig, _load_texts
     from ..texts import texts_sha256
 
     builtin = source in (None, "builtin")
-    texts, _ = _load_texts(RunConfig(texts=None if builtin else str(source), n_texts=n_texts, seed=seed))
+    texts, _ = _load_texts(RunConfig(texts=None if builtin else str(source), n_texts=n_texts, seed=seed, **reading))
     return TextSet("builtin" if builtin else str(source), tuple(texts), texts_sha256(texts))
 
 
