@@ -1,6 +1,6 @@
 """zigzag sweep on dask.distributed: local and external clusters, the cache, resuming, killed workers.
 
-Every sweep here runs the bundled all-MiniLM-L6-v2 on 48 built-in sentences (2 subsets of 24, k = 3 and
+Every sweep here runs the bundled all-MiniLM-L6-v2 on 40 built-in sentences (2 subsets of 20, k = 3 and
 4): small enough that the cost is the workers importing torch. The cells are checked against what the
 package computes without dask (zigzag run itself, compute on the same clouds, describe, prune_plans and
 distance), and the cluster runs against each other.
@@ -31,9 +31,10 @@ from zigzag.cli import main  # noqa: E402
 from zigzag.texts import builtin_corpus  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-N_TEXTS, SUBSETS, KS = 48, 2, (3, 4)
+N_TEXTS, SUBSETS, KS = 40, 2, (3, 4)
 GRID_ARGS = ["--k", "3", "--k", "4", "--subsets", str(SUBSETS)]
 N_TASKS = 1 + 4 + 4 + 3  # extraction, barcodes, descriptors+plans, distance rows
+NO_DASHBOARD = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}  # port 8787 may be taken
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,8 @@ def inproc_client():
     """A dask cluster inside the test process (threads): cheap, and it shares the process's torch."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=1, processes=False, threads_per_worker=2, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, processes=False, threads_per_worker=2, dashboard_address=None,
+                      scheduler_kwargs=NO_DASHBOARD) as cluster:
         with Client(cluster) as client:
             yield client
 
@@ -185,8 +187,9 @@ def test_external_scheduler_equals_local(local_sweep, texts_file, tmp_path):
               "--death-timeout", "10"]
     procs = []
     try:
-        procs.append(subprocess.Popen([*dask, "scheduler", "--port", "0", "--scheduler-file", str(scheduler_file),
-                                       *common], env=env, cwd=tmp_path, stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([*dask, "scheduler", "--port", "0", "--dashboard-address", "127.0.0.1:0",
+                                       "--scheduler-file", str(scheduler_file), *common],
+                                      env=env, cwd=tmp_path, stderr=subprocess.DEVNULL))
         _wait_for(scheduler_file.is_file, 60, "the scheduler file")
         procs.append(subprocess.Popen([*dask, *worker, "--resources", "GPU=1"], env=env, cwd=tmp_path,
                                       stderr=subprocess.DEVNULL))
@@ -227,8 +230,8 @@ def test_killed_worker_costs_only_its_task(local_sweep, texts_file, tmp_path):
         except Exception as err:  # surfaced by the assertion below
             errors.append(err)
 
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                      scheduler_kwargs=NO_DASHBOARD) as cluster, Client(cluster) as client:
         thread = threading.Thread(target=run)
         thread.start()
         running = {}
@@ -288,7 +291,7 @@ def test_failed_cells_are_reported(texts_file, inproc_client, tmp_path, capsys):
 def test_bad_input(texts_file, tmp_path, capsys):
     base = ["sweep", "--texts", str(texts_file), "--out", str(tmp_path / "s")]
     assert main([*base, "--subsets", "16", "--k", "3"]) == 2
-    assert "leave 3 per subset, too few for k=3" in capsys.readouterr().err
+    assert "leave 2 per subset, too few for k=3" in capsys.readouterr().err
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     assert main(["sweep", "--texts", str(texts_file), "--out", str(tmp_path / "other")]) == 2

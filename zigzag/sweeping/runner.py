@@ -21,6 +21,8 @@ log = logging.getLogger("zigzag")
 
 #: environment of the local cluster's workers: no progress bars of their own on the user's terminal
 _WORKER_ENV = {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "TQDM_DISABLE": "1"}
+#: no dashboard, and the scheduler's small HTTP server on a free port rather than 8787 (often taken)
+_NO_DASHBOARD = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
 
 
 @dataclass
@@ -116,7 +118,8 @@ def connect(scheduler=None, *, scheduler_file=None, n_workers=None):
         workers = n_workers or os.cpu_count() or 1
         log.info("starting a local dask cluster of %d worker processes", workers)
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None, silence_logs=logging.ERROR, env=dict(_WORKER_ENV)) as cluster:
+                          dashboard_address=None, scheduler_kwargs=_NO_DASHBOARD, silence_logs=logging.ERROR,
+                          env=dict(_WORKER_ENV)) as cluster:
             with Client(cluster) as client:
                 yield client
         return
