@@ -307,6 +307,8 @@ def test_bad_input(texts_file, tmp_path, capsys):
         zigzag.sweep(texts=texts_file, distances=("sliced",), out=tmp_path / "s")
     with pytest.raises(ValueError, match="'q' parameter of sweep"):
         zigzag.sweep(texts=texts_file, q=1.5, out=tmp_path / "s")
+    with pytest.raises(ValueError, match="'pooling' parameter of sweep"):
+        zigzag.sweep(texts=texts_file, pooling="avg", out=tmp_path / "s")
     with pytest.raises(TypeError, match="'scheduler' parameter of sweep"):
         zigzag.sweep(texts=texts_file, scheduler=8786, out=tmp_path / "s")
     with pytest.raises(ValueError, match="either scheduler"):

@@ -11,7 +11,7 @@ import numpy as np
 from .._files import jsonable, write_json
 from .._validation import check_float, check_int, check_option, python_scalar
 from ..report import RunConfig
-from .grid import COMPUTE_DEFAULTS, Cell, Extraction, content_key, load_text_set, model_fingerprint, split_subsets
+from .grid import COMPUTE_DEFAULTS, build_grid, load_text_set
 from .runner import connect, plan_tasks, run_tasks
 from .summary import distance_frames, summary_rows, write_outputs
 from .tasks import Store
@@ -117,6 +117,7 @@ def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max
         import pandas as pd
     except ImportError:
         raise ImportError("zigzag sweep returns a pandas DataFrame: pip install 'zigzag-tda[sweep]'.") from None
+    from ..adapters.pooling import check_pooling
     from ..distances import METRICS
     from ..filtration import ZIGZAGS
 
@@ -136,6 +137,10 @@ def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max
     if max_length is not None:
         max_length = check_int(max_length, "max_length", minimum=1, caller="sweep")
     metrics = tuple(check_option(m, "distances", METRICS, caller="sweep") for m in distances)
+    if pooling is not None:
+        check_pooling(pooling, caller="sweep")
+    if n_workers is not None:
+        n_workers = check_int(n_workers, "n_workers", minimum=1, caller="sweep")
     if scheduler is not None and not isinstance(scheduler, str) and not hasattr(scheduler, "submit"):
         raise TypeError("The 'scheduler' parameter of sweep must be the address of a dask scheduler, e.g. "
                         f"'tcp://10.0.0.5:8786', or a distributed.Client; got {type(scheduler).__name__}.")
@@ -159,30 +164,9 @@ def sweep(models="embedded", texts=None, *, out, k=_RUN.k, subsets: int = 1, max
                 "device": device, "distances": list(metrics)}
     write_json(out / MARKER, {"format": "zigzag-sweep/1", "status": "running", "settings": jsonable(settings)})
     options = {"hook": hook, "pooling": pooling, "batch_size": batch_size, "max_length": max_length, "device": device}
-    extractions, cells = [], []
-    for model in models:
-        fingerprint = model_fingerprint(model, out / ".fingerprints.json")
-        for ts in text_sets:
-            key = content_key({"stage": "extract", "model": fingerprint, "texts": ts.sha256, "hook": hook,
-                               "pooling": pooling, "max_length": max_length})
-            ext = Extraction(model, ts, key, options)
-            extractions.append(ext)
-            parts = split_subsets(len(ts.texts), subsets, seed)
-            for kk in ks:
-                for s, points in enumerate(parts):
-                    barcode_key = content_key({"stage": "compute", "extraction": key, "points": points, "k": kk,
-                                               "max_dim": max_dim, "zigzag": zigzag, **COMPUTE_DEFAULTS})
-                    cell_key = content_key({"stage": "describe", "barcode": barcode_key, "max_dim": max_dim, "q": qs})
-                    cells.append(Cell(ext, kk, s, subsets, points, barcode_key, cell_key))
-    if len({c.barcode_key for c in cells}) < len(cells):
-        raise ValueError("The grid has the same model and texts twice (two --texts files with the same content?); "
-                         "list each once.")
-    rows = [] if not metrics else [
-        {"key": content_key({"stage": "distances", "row": c.barcode_key, "others": others, "dim": 1,
-                             "metrics": metrics}),
-         "row": c.barcode_key, "others": others, "dim": 1, "metrics": list(metrics)}
-        for i, c in enumerate(cells) if (others := [o.barcode_key for o in cells[i + 1:]])
-    ]
+    extractions, cells, rows = build_grid(models, text_sets, ks, subsets=subsets, seed=seed, max_dim=max_dim,
+                                          zigzag=zigzag, q=qs, metrics=metrics, options=options,
+                                          memo=out / ".fingerprints.json")
 
     start = time.perf_counter()
     todo, cached = plan_tasks(extractions, cells, rows, store, max_dim=max_dim, zigzag=zigzag, q=qs,

@@ -23,7 +23,8 @@ import numpy as np
 
 from .._files import write_json
 
-__all__ = ["TextSet", "Extraction", "Cell", "content_key", "load_text_set", "model_fingerprint", "split_subsets"]
+__all__ = ["TextSet", "Extraction", "Cell", "build_grid", "content_key", "load_text_set", "model_fingerprint",
+           "split_subsets"]
 
 #: compute's options that a sweep keeps at their defaults (those of ``zigzag run``).
 COMPUTE_DEFAULTS = {"metric": "euclidean", "graph": "union", "engine": "fast"}
@@ -100,6 +101,42 @@ def split_subsets(n_points: int, n_subsets: int, seed: int) -> list:
     size = n_points // n_subsets
     order = np.random.default_rng(seed).permutation(n_points)[: n_subsets * size]
     return [tuple(int(i) for i in row) for row in np.sort(order.reshape(n_subsets, size), axis=1)]
+
+
+def build_grid(models, text_sets, ks, *, subsets: int, seed: int, max_dim: int, zigzag: str, q: tuple, metrics: tuple,
+               options: dict, memo) -> tuple:
+    """The extractions, the cells (model, texts, k, subset order) and the distance rows of a sweep, with their keys.
+
+    Raises
+    ------
+    ValueError
+        When two cells would be the same work (two text files with the same content).
+    """
+    extractions, cells = [], []
+    for model in models:
+        fingerprint = model_fingerprint(model, memo)
+        for ts in text_sets:
+            key = content_key({"stage": "extract", "model": fingerprint, "texts": ts.sha256, "hook": options["hook"],
+                               "pooling": options["pooling"], "max_length": options["max_length"]})
+            ext = Extraction(model, ts, key, options)
+            extractions.append(ext)
+            parts = split_subsets(len(ts.texts), subsets, seed)
+            for k in ks:
+                for s, points in enumerate(parts):
+                    barcode_key = content_key({"stage": "compute", "extraction": key, "points": points, "k": k,
+                                               "max_dim": max_dim, "zigzag": zigzag, **COMPUTE_DEFAULTS})
+                    cell_key = content_key({"stage": "describe", "barcode": barcode_key, "max_dim": max_dim, "q": q})
+                    cells.append(Cell(ext, k, s, subsets, points, barcode_key, cell_key))
+    if len({c.barcode_key for c in cells}) < len(cells):
+        raise ValueError("The grid has the same model and texts twice (two --texts files with the same content?); "
+                         "list each once.")
+    rows = []  # row i of the distance matrix: cell i against the cells after it
+    for i, cell in enumerate(cells[:-1] if metrics else []):
+        others = [c.barcode_key for c in cells[i + 1:]]
+        rows.append({"key": content_key({"stage": "distances", "row": cell.barcode_key, "others": others, "dim": 1,
+                                         "metrics": metrics}),
+                     "row": cell.barcode_key, "others": others, "dim": 1, "metrics": list(metrics)})
+    return extractions, cells, rows
 
 
 # ---------------------------------------------------------------- what a model is, by content
