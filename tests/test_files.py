@@ -287,7 +287,7 @@ def test_errors_inside_a_write_name_the_users_path_not_the_temp_file(tmp_path):
 
 
 def test_format_and_suffix_must_agree_and_extract_refuses_a_file_as_folder(clouds_file, tmp_path, capsys):
-    from zigzag.adapters.streaming import stream_to_folder
+    from zigzag.streaming import stream_to_folder
     from zigzag.cli import main
 
     assert main(["compute", str(clouds_file), "-o", str(tmp_path / "b.csv"), "--format", "json", "-q"]) == 2

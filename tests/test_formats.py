@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from zigzag import Barcode
-from zigzag.adapters.streaming import load_extraction, stream_to_folder
+from zigzag.streaming import load_extraction, stream_to_folder
 from zigzag.cli import main
 from zigzag.descriptors import Descriptors, describe
 from zigzag.io import load_clouds

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from zigzag._files import OutputLockedError, lock_file_of, output_lock
-from zigzag.adapters.streaming import load_extraction, stream_to_folder
+from zigzag.io import OutputLockedError, lock_file_of, output_lock
+from zigzag.streaming import load_extraction, stream_to_folder
 
 N, WIDTHS = 10, (3, 4)
 

@@ -1,6 +1,6 @@
 """The zigzag barcode: bars in steps and in layers, with the parameters that made it.
 
-Index conventions (SPEC §3–4), the same everywhere in the API:
+Index conventions (docs/conventions.md), the same everywhere in the API:
 
 * steps ``t = 0 .. 2n-2``: even ``t = 2l`` is layer ``l``, odd ``t = 2l+1`` is
   the intersection (or union) of layers ``l`` and ``l+1``; step ``2n-1`` is
@@ -23,11 +23,13 @@ from types import MappingProxyType
 
 import numpy as np
 
-from . import _barcode_files
+from . import _barcode_files, _barcode_tables
 from ._barcode_files import REFERENCE_HEADER
 from ._files import json_text, jsonable, write_bytes, write_text
+from ._frozen import FrozenRecord
+from ._validation import check_int
 
-__all__ = ["Barcode", "INTERVAL_TYPES", "MAX_LAYERS", "MAX_DIMENSION"]
+__all__ = ["Barcode", "INTERVAL_TYPES", "MAX_LAYERS", "MAX_DIMENSION", "check_barcode"]
 
 #: dionysus' end types: open/closed at birth and death; "" when unknown (read from the authors' CSV).
 INTERVAL_TYPES = ("oo", "oc", "co", "cc", "")
@@ -49,7 +51,7 @@ def _int_array(values, name: str) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Barcode:
+class Barcode(FrozenRecord):
     """Bars of a zigzag over ``n_layers`` representations.
 
     Parameters
@@ -94,8 +96,6 @@ class Barcode:
             a death is not after its birth, a dimension is negative or above
             :data:`MAX_DIMENSION`, or ``n_layers`` exceeds :data:`MAX_LAYERS`.
         """
-        from ._validation import check_int
-
         n_layers = check_int(n_layers, "n_layers", minimum=1, caller="Barcode")
         if n_layers > MAX_LAYERS:
             raise ValueError(f"A barcode over {n_layers:,} layers is beyond zigzag's bound of {MAX_LAYERS:,} layers; "
@@ -246,7 +246,8 @@ class Barcode:
         return write_text(path, _barcode_files.csv_text(self), newline="")
 
     @classmethod
-    def from_reference_csv(cls, path, *, n_layers: int | None = None, params=None) -> "Barcode":
+    def from_reference_csv(cls, path, *, n_layers: int | None = None, max_dim: int | None = None,
+                           params=None) -> "Barcode":
         """Read the authors' CSV (``dimension,birth,death`` with 1-based steps ``T = t + 1``).
 
         Parameters
@@ -257,6 +258,13 @@ class Barcode:
             authors' files end with the deletion of everything at ``T = 2n``.
             When given it must agree with the file: the largest death may not
             exceed ``2 n``, and equals it when the file has H0 bars.
+        max_dim : int, optional
+            The highest homology dimension the file's complexes make exact,
+            stored as ``params["max_dim"]``. The CSV does not say: the
+            authors' files hold H_4 bars computed on complexes without
+            5-simplices, which are artefacts (read them with ``max_dim=3``).
+            Bars above it are kept (the file writes back byte-identical), but
+            plots and ``describe`` leave them out by default.
 
         Raises
         ------
@@ -275,6 +283,8 @@ class Barcode:
         dimension, birth, death, n_layers = _barcode_files.read_csv(path, text, n_layers, MAX_LAYERS)
         meta = {"source": str(path), "format": "authors-csv"}
         meta.update(params or {})
+        if max_dim is not None:
+            meta["max_dim"] = check_int(max_dim, "max_dim", minimum=0, caller="Barcode.from_reference_csv")
         return cls.from_arrays(dimension, birth, death, n_layers=n_layers, params=meta)
 
     def save(self, path, *, format: str | None = None) -> Path:
@@ -300,7 +310,7 @@ class Barcode:
         raise ValueError(f"Barcode.dumps writes the text formats 'csv' and 'json'; got {format!r}.")
 
     @classmethod
-    def load(cls, path, *, n_layers: int | None = None) -> "Barcode":
+    def load(cls, path, *, n_layers: int | None = None, max_dim: int | None = None) -> "Barcode":
         """Read a barcode written by :meth:`save` (or any authors' CSV).
 
         Parameters
@@ -310,6 +320,10 @@ class Barcode:
         n_layers : int, optional
             Only to check the file (for ``.json``/``.npz``, which store it) or
             to give it (for an authors' CSV, see :meth:`from_reference_csv`).
+        max_dim : int, optional
+            The highest exact homology dimension of an authors' CSV (see
+            :meth:`from_reference_csv`); for zigzag's own files, which record
+            it, it may only lower the recorded value.
 
         Raises
         ------
@@ -325,18 +339,76 @@ class Barcode:
             raise FileNotFoundError(f"No barcode file at {path}.")
         fmt = _format_of(path, None)
         if fmt == "csv":
-            return cls.from_reference_csv(path, n_layers=n_layers)
+            return cls.from_reference_csv(path, n_layers=n_layers, max_dim=max_dim)
         n_layers = _check_n_layers(n_layers)
         data = _barcode_files.read_own(path, "." + fmt)
         if n_layers is not None and n_layers != data["n_layers"]:
             raise ValueError(f"n_layers (--layers) = {n_layers} disagrees with {path}, which holds a barcode over "
                              f"{data['n_layers']} layers. Leave --layers out for .json and .npz files.")
+        if max_dim is not None:
+            max_dim = check_int(max_dim, "max_dim", minimum=0, caller="Barcode.load")
+            recorded = data["params"].get("max_dim")
+            if recorded is not None and max_dim > int(recorded):
+                raise ValueError(f"{path} was computed with max_dim={recorded}; max_dim={max_dim} cannot raise it.")
+            data["params"] = dict(data["params"], max_dim=max_dim)
         try:
             return cls.from_arrays(data["dimension"], data["birth_step"], data["death_step"],
                                    n_layers=data["n_layers"], interval_type=data["interval_type"],
                                    params=data["params"])
         except (ValueError, TypeError) as err:
             raise ValueError(f"{path} holds invalid bars: {err}") from None
+
+    # ------------------------------------------------------------------ tables and interop (pandas, gudhi)
+    #: Columns of :meth:`to_frame`, in order.
+    FRAME_COLUMNS = _barcode_tables.FRAME_COLUMNS
+
+    def to_frame(self):
+        """The bars as a pandas DataFrame, one row per bar, in the barcode's order.
+
+        Columns :attr:`FRAME_COLUMNS`: ``length_layers = death_layer -
+        birth_layer`` (0 for bars inside one intersection). ``df.attrs`` holds
+        ``n_layers`` and ``params``, so :meth:`from_frame` rebuilds the barcode
+        exactly. Needs pandas (``pip install 'zigzag-tda[tables]'``).
+        """
+        return _barcode_tables.to_frame(self)
+
+    @classmethod
+    def from_frame(cls, frame, *, n_layers: int | None = None, params=None) -> "Barcode":
+        """Rebuild a barcode from a DataFrame shaped like :meth:`to_frame`'s (rows may be filtered or reordered).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Needs ``dimension``, ``birth_step``, ``death_step``; ``interval_type``
+            is optional. Layer columns, when present, must agree with the steps.
+        n_layers, params : optional
+            Default: ``frame.attrs["n_layers"]`` and ``frame.attrs["params"]``.
+
+        Raises
+        ------
+        ValueError
+            A missing column, ``n_layers`` neither given nor in ``frame.attrs``,
+            layer columns that contradict the steps, or invalid bars.
+        """
+        bars = cls.from_arrays(**_barcode_tables.frame_arrays(frame, n_layers=n_layers, params=params))
+        _barcode_tables.check_layer_columns(frame, bars)
+        return bars
+
+    def to_gudhi(self, dim=None) -> list:
+        """Layer-level bars as gudhi's persistence list ``[(dim, (birth_layer, death_layer)), ...]``.
+
+        The format ``gudhi.plot_persistence_diagram`` / ``plot_persistence_barcode``
+        take; for gudhi's distances use :meth:`to_persim` (one array per
+        dimension). Bars inside one intersection are dropped, as in :meth:`to_persim`.
+
+        Parameters
+        ----------
+        dim : int or iterable of int, optional
+            Dimensions to keep; all when None.
+        """
+        bars = self.select(dim, layer_level=True)
+        return [(p, (float(b), float(d))) for p, b, d in
+                zip(bars.dimension.tolist(), bars.birth_layer.tolist(), bars.death_layer.tolist())]
 
 
 def _check_n_layers(n_layers):
@@ -356,3 +428,15 @@ def _format_of(path: Path, format: str | None) -> str:
         raise ValueError(f"Unknown barcode file type for {str(path)!r} ({given}); use .csv (the authors' format), "
                          ".json or .npz.")
     return fmt
+
+
+def check_barcode(barcode, caller: str, *, min_layers: int = 1):
+    """Return ``barcode`` if it is a :class:`zigzag.Barcode` with at least ``min_layers`` layers."""
+    if not isinstance(barcode, Barcode):
+        raise TypeError(
+            f"{caller} needs a zigzag.Barcode, got {type(barcode).__name__}. "
+            "Load one with zigzag.Barcode.load(path) or compute it with zigzag.compute(clouds)."
+        )
+    if barcode.n_layers < min_layers:
+        raise ValueError(f"{caller} needs at least {min_layers} representations; the barcode has {barcode.n_layers}.")
+    return barcode

@@ -1,4 +1,9 @@
-"""Reading and writing layer clouds (barcodes read and write themselves: see Barcode.save/load)."""
+"""Reading and writing layer clouds (barcodes read and write themselves: see Barcode.save/load).
+
+:func:`write_json` writes your own results as JSON atomically (numpy arrays and paths allowed).
+:func:`output_lock` holds the lock zigzag's writers take on an output (a second writer gets
+:class:`OutputLockedError`); :func:`lock_file_of` is the file that lock lives in.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import atomic_path
+from ._files import OutputLockedError, atomic_path, lock_file_of, output_lock, write_json
 from .clouds import LayerClouds, as_layer_clouds
+from .streaming import load_extraction
 
-__all__ = ["load_clouds", "save_clouds"]
+__all__ = ["OutputLockedError", "load_clouds", "lock_file_of", "output_lock", "save_clouds", "write_json"]
 
 
 def load_clouds(path) -> LayerClouds:
@@ -29,8 +35,6 @@ def load_clouds(path) -> LayerClouds:
     """
     path = Path(path)
     if path.is_dir():
-        from .adapters.streaming import load_extraction
-
         return load_extraction(path)
     if not path.exists():
         raise FileNotFoundError(f"No clouds at {path}: expected a .npy file or a folder written by 'zigzag extract'.")

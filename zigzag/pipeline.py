@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from dataclasses import dataclass
 
 from ._validation import check_dims, check_int, check_option
+from ._version import __version__
 from .barcode import Barcode
 from .clouds import as_layer_clouds
 from .complexes import knn_complex
@@ -50,7 +51,7 @@ def compute(clouds, *, k: int = 5, max_dim: int = 1, metric: str = "euclidean", 
     graph : {"union", "mutual"}, default="union"
         ``{u, v}`` is an edge when v is a kNN of u or (union) / and (mutual) vice versa.
     zigzag : {"intersection", "union"}, default="intersection"
-        How consecutive layers are linked (SPEC §3).
+        How consecutive layers are linked (docs/concepts.md).
     engine : {"fast", "classic"}, default="fast"
         dionysus' fast zigzag (Dey–Hou) or its classic algorithm (~100x slower).
     progress : bool, default=True
@@ -95,8 +96,6 @@ def compute(clouds, *, k: int = 5, max_dim: int = 1, metric: str = "euclidean", 
     log.info("zigzag of %d layers: %d simplices, %d operations (%.2f s)", clouds.n_layers,
              schedule.n_simplices, schedule.n_operations, time.perf_counter() - start)
     bars = zigzag_bars(schedule, max_dim=max_dim, engine=engine)
-    from . import __version__
-
     params = {
         "k": k, "max_dim": max_dim, "metric": metric, "graph": graph, "zigzag": zigzag, "engine": engine,
         "n_points": clouds.n_points, "n_layers": clouds.n_layers, "layer_names": list(clouds.names),

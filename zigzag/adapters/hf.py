@@ -80,7 +80,7 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
     out : str or Path, optional
         Stream each layer to ``out/layer_XXX.npy`` with a ``manifest.json``
         and return memory-mapped clouds; an interrupted run resumes (see
-        :mod:`zigzag.adapters.streaming`).
+        :mod:`zigzag.streaming`).
     overwrite : bool, default=False
         With ``out``: start over when the folder holds a different extraction.
     progress : bool, default=True
@@ -100,9 +100,10 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
 
     Examples
     --------
-    >>> model, tokenizer = zigzag.load_embedded_model()  # doctest: +SKIP
-    >>> clouds = extract(model, tokenizer, builtin_corpus(300))  # doctest: +SKIP
-    >>> clouds.n_layers  # doctest: +SKIP
+    >>> import zigzag
+    >>> model, tokenizer = zigzag.load_embedded_model()  # 6 BERT blocks, shipped with the demo extra
+    >>> clouds = extract(model, tokenizer, zigzag.builtin_corpus(8), progress=False)
+    >>> clouds.n_layers  # the embeddings and the output of each block
     7
     """
     texts = as_texts(texts, minimum=2, caller="extract")
@@ -143,7 +144,7 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
         yield from runner.run(reduce, start=start, progress=progress)
 
     if out is not None:
-        from .streaming import stream_to_folder
+        from ..streaming import stream_to_folder
 
         return stream_to_folder(out, names, meta, pooled, overwrite=overwrite)
     parts = [[] for _ in names]

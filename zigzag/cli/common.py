@@ -12,7 +12,7 @@ STDOUT = "-"
 def load_bars(args):
     from ..barcode import Barcode
 
-    return Barcode.load(args.bars, n_layers=args.layers)
+    return Barcode.load(args.bars, n_layers=args.layers, max_dim=args.max_dim)
 
 
 def add_bars_argument(p):
@@ -20,6 +20,10 @@ def add_bars_argument(p):
     p.add_argument("--layers", type=int, default=None,
                    help="number of representations n (default: stored in the file; for the authors' CSV, "
                         "half the largest death step); refused when it disagrees with the file")
+    p.add_argument("--max-dim", type=int, default=None,
+                   help="highest exact homology dimension (default: stored in the file; the authors' CSV records "
+                        "none: their H4 bars are artefacts, so pass 3); higher ones are left out of plots and "
+                        "describe's defaults")
 
 
 def check_output(output: str, *, text: bool, what: str) -> None:

@@ -11,8 +11,9 @@ from types import MappingProxyType
 import numpy as np
 
 from .._files import json_text, jsonable, write_text
-from ..barcode import MAX_LAYERS
-from .._validation import check_alphas, check_barcode, check_dims, check_float, check_option
+from .._frozen import FrozenRecord
+from .._validation import check_alphas, check_dims, check_float, check_option, computed_dims
+from ..barcode import MAX_LAYERS, check_barcode
 from ._kernels import (ALPHA_CURVES, BRF_INDEX, CURVES, MATRICES, NORMALIZATIONS, _average, _birth_persistence, _brf,
                        _histogram, _ilp, _safe_div, _similarity)
 
@@ -62,7 +63,7 @@ def _frozen(mapping) -> Mapping:
 
 
 @dataclass(frozen=True, eq=False)
-class Descriptors:
+class Descriptors(FrozenRecord):
     """Every descriptor of a barcode, per homology dimension, with the parameters that made them.
 
     Built by :func:`describe`. Each descriptor field maps a homology
@@ -278,15 +279,17 @@ class Descriptors:
                                          columns=["descriptor", "dim", "alpha", "layer", "relative_depth", "value"])
 
 
-def describe(barcode, dims=(0, 1, 2), alpha=(0.0, 1.0), *, threshold: float = 0.5, brf_index: str = "birth",
+def describe(barcode, dims=None, alpha=(0.0, 1.0), *, threshold: float = 0.5, brf_index: str = "birth",
              normalization: str = "column") -> Descriptors:
-    """Compute every descriptor of SPEC §5 for the given homology dimensions.
+    """Compute every descriptor (docs/descriptors.md) for the given homology dimensions.
 
     Parameters
     ----------
     barcode : Barcode
-    dims : int or iterable of int, default=(0, 1, 2)
-        Homology dimensions p. Dimensions without bars give zero curves.
+    dims : int or iterable of int, optional
+        Homology dimensions p. Default: the dimensions the barcode has,
+        ``0 .. params["max_dim"]`` when it records one (``zigzag.compute``
+        does), else those with bars. Dimensions without bars give zero curves.
     alpha : float or iterable of float >= 0, default=(0.0, 1.0)
         Exponents of ``ILP_{p,alpha}`` and ``BRF_{p,alpha}``.
     threshold : float in [0, 1], default=0.5
@@ -302,12 +305,18 @@ def describe(barcode, dims=(0, 1, 2), alpha=(0.0, 1.0), *, threshold: float = 0.
 
     Examples
     --------
-    >>> desc = zigzag.describe(bars, dims=(1,))         # doctest: +SKIP
-    >>> int(desc.average_similarity[1].argmax())          # doctest: +SKIP
-    23
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([1, 1, 1], [0, 2, 2], [7, 5, 3], n_layers=4, params={"max_dim": 1})
+    >>> desc = zigzag.describe(bars)
+    >>> desc.dims
+    (0, 1)
+    >>> desc.betti[1].tolist()
+    [1, 3, 2, 1]
+    >>> int(desc.average_similarity[1].argmax())
+    1
     """
     check_barcode(barcode, "describe")
-    dims = check_dims(dims, "describe")
+    dims = computed_dims(barcode) if dims is None else check_dims(dims, "describe")
     alphas = check_alphas(alpha, "describe")
     threshold = check_float(threshold, "threshold", low=0.0, high=1.0, caller="describe")
     brf_index = check_option(brf_index, "brf_index", BRF_INDEX, caller="describe")

@@ -32,7 +32,7 @@ COMPUTE_DEFAULTS = {"metric": "euclidean", "graph": "union", "engine": "fast"}
 
 def content_key(payload: dict) -> str:
     """A short SHA-256 (20 hex digits) of a JSON-able payload, independent of key order."""
-    from .. import __version__
+    from .._version import __version__
 
     text = json.dumps({**payload, "zigzag": __version__}, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]

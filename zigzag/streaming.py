@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import jsonable, output_lock, write_json
-from ..clouds import LayerClouds, as_layer_clouds
+from ._files import jsonable, output_lock, write_json
+from .clouds import LayerClouds, as_layer_clouds
 
 __all__ = ["load_extraction", "read_manifest", "stream_to_folder", "MANIFEST", "FORMAT"]
 
