@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_barcode, check_float, check_int, check_option, python_scalar
+from ._validation import check_float, check_int, check_option, python_scalar
+from .barcode import check_barcode
 
 __all__ = ["METRICS", "distance", "diagram_distance", "distance_matrix"]
 
