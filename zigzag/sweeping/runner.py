@@ -133,7 +133,7 @@ def connect(scheduler=None, *, scheduler_file=None, n_workers=None):
         yield client
 
 
-def run_tasks(todo: list, cached: int, client_factory, *, progress: bool = True) -> tuple:
+def run_tasks(todo: list, cached: int, client_factory, *, progress: bool = True) -> Tally:
     """Submit the tasks and follow them on one progress bar; return the :class:`Tally`.
 
     ``client_factory`` is called (a context manager giving a dask client) only
@@ -144,10 +144,10 @@ def run_tasks(todo: list, cached: int, client_factory, *, progress: bool = True)
     tally = Tally(total=len(todo) + cached, cached=cached)
     bar = tqdm(total=tally.total, desc="zigzag sweep", unit="task", disable=not progress, initial=cached)
 
-    def show():
-        bar.set_postfix_str(f"done {tally.done}, cached {tally.cached}, failed {tally.failed}", refresh=True)
+    def show(refresh: bool):
+        bar.set_postfix_str(f"done {tally.done}, cached {tally.cached}, failed {tally.failed}", refresh=refresh)
 
-    show()
+    show(True)
     if todo:
         with client_factory() as client:
             futures = {}
@@ -161,7 +161,7 @@ def run_tasks(todo: list, cached: int, client_factory, *, progress: bool = True)
                 else:
                     tally.failed += 1
                     tally.errors[future.key] = _error_text(future)
-                bar.set_postfix_str(f"done {tally.done}, cached {tally.cached}, failed {tally.failed}", refresh=False)
+                show(False)
                 bar.update(1)
             del futures
     bar.close()
