@@ -69,9 +69,12 @@ def distance(bars_a, bars_b, dim: int = 1, metric: str = "bottleneck", *, order:
 
     Examples
     --------
-    >>> a = zigzag.Barcode.from_arrays([1, 1], [0, 2], [5, 5], n_layers=3)   # doctest: +SKIP
-    >>> b = zigzag.Barcode.from_arrays([1], [0], [5], n_layers=3)            # doctest: +SKIP
-    >>> zigzag.distance(a, b)          # the bar (1, 3) goes to the diagonal   # doctest: +SKIP
+    >>> from zigzag import Barcode
+    >>> a = Barcode.from_arrays([1, 1], [0, 2], [5, 5], n_layers=3)  # bars (0, 3) and (1, 3) in layers
+    >>> b = Barcode.from_arrays([1], [0], [5], n_layers=3)           # the bar (0, 3)
+    >>> distance(a, b)                 # (1, 3) goes to the diagonal: (3 - 1) / 2
+    1.0
+    >>> distance(a, b, metric="wasserstein")
     1.0
     """
     check_barcode(bars_a, "distance")
