@@ -63,13 +63,11 @@ def run_extraction(job: dict, texts: list, root: str) -> dict:
     store = Store(root)
     folder = store.extraction(job["key"])
     if not store.has_extraction(job["key"]):
-        from ..adapters import extract, family_of, load_model
+        from ..adapters import extract, load_model, resolve_defaults
 
         start = time.perf_counter()
         model, tokenizer = load_model(job["model"])
-        pooling = job["pooling"]
-        if pooling is None:  # zigzag run's rule: the last real token for decoders, the mean for encoders
-            pooling = "last" if family_of(model).kind == "decoder" else "mean"
+        _, pooling = resolve_defaults(model, job["hook"], job["pooling"])  # the one default per model kind
         extract(model, tokenizer, list(texts), hook=job["hook"], pooling=pooling, batch_size=job["batch_size"],
                 max_length=job["max_length"], device=job["device"], out=folder, overwrite=True, progress=False)
         write_json(folder / "sweep-task.json", {"model": job["model"], "worker": _worker_address(),
