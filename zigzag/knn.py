@@ -1,11 +1,26 @@
 """Exact k nearest neighbours of every point, and the kNN graph built from them.
 
-Distances come from blocked matrix products, so memory stays O(N * block)
-and no N x N matrix is ever formed. Ties are broken by point index: the
-chosen neighbours are re-measured exactly (elementwise, float64) and sorted
-by (exact distance, index), and any row whose k-th and (k+1)-th candidates
-are within the products' rounding error is settled against every point
-exactly. The same input therefore gives the same graph on any machine.
+The neighbours are those of a float64 brute force, ties broken by point
+index, but most of the work is done in float32:
+
+1. The cloud is rescaled by a power of two (exact, so the result is exactly
+   scale-invariant and nothing overflows or underflows at 1e-300 or 1e300);
+   for the cosine metric each point is rescaled on its own, then made a unit
+   vector.
+2. Products of the centred points in float32 give every row's ``k + 9`` best
+   candidates (numpy: one GEMM per strip of rows against the points after it,
+   half the products of a full matrix; torch: full rows on any device, then
+   ``topk``).
+3. The first ``k + 8`` candidates are re-measured exactly (elementwise, float64)
+   and sorted by (distance, index).
+4. A proven bound on the float32 rounding (per row, in the centred norms:
+   ``2 (γ_D + 3u) |c_i| max|c| + 2u max|c|²``, u = 2⁻²⁴, γ_D = Du / (1 − Du))
+   shows that no point outside the candidates can come as close as the k-th:
+   the row is *certified*. A row that is not (near-ties, duplicates) is
+   settled exactly against every point that the bound cannot exclude.
+
+So the graph never depends on rounding: the same input gives the same graph
+on any machine and any device.
 """
 
 from __future__ import annotations
@@ -20,75 +35,96 @@ __all__ = ["knn_indices", "knn_graph", "METRICS", "GRAPHS"]
 
 METRICS = ("euclidean", "cosine")
 GRAPHS = ("union", "mutual")
-_BLOCK_BYTES = 64 * 2**20  # distance block size in bytes
-_CHUNK = 64  # columns per chunk when bounding the m-th smallest distance
+_BLOCK_BYTES = 64 * 2**20  # float32 products per strip of rows
 _EXTRA = 8  # candidates beyond k measured exactly, so that hardly any row needs the slow exact path
+_U32 = 2.0**-24  # unit roundoff of float32
+_U64 = 2.0**-53
 
 
-def _prepare(points, metric: str) -> np.ndarray:
-    """Float64 points; unit rows for cosine (Euclidean order on the sphere = cosine order)."""
-    x = np.ascontiguousarray(points, dtype=np.float64)
-    if metric == "cosine":
-        norms = np.linalg.norm(x, axis=1)
-        if np.any(norms == 0):
-            bad = np.flatnonzero(norms == 0)[:5].tolist()
-            raise ValueError(f"The cosine metric is undefined for zero vectors (points {bad}); use metric='euclidean'.")
-        x = x / norms[:, None]
+def _as_float64(points, caller: str = "knn_indices") -> np.ndarray:
+    """A C-contiguous float64 copy of a 2-D array or tensor, checked for NaN/inf."""
+    if hasattr(points, "detach") and hasattr(points, "cpu"):  # a torch tensor, without importing torch
+        points = points.detach().cpu()
+        if not points.dtype.is_floating_point:
+            points = points.double()
+        points = points.double().numpy()
+    x = np.asarray(points)
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"{caller}: points must hold real numbers, got dtype {x.dtype}.")
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    if x.ndim != 2 or 0 in x.shape:
+        raise ValueError(f"{caller}: points must be a non-empty 2-D array (n_points, n_features); got shape {x.shape}.")
+    if not np.isfinite(x).all():
+        bad = np.flatnonzero(~np.isfinite(x).all(axis=1))[:5].tolist()
+        raise ValueError(f"{caller}: points {bad} contain NaN or inf; drop or fix them.")
     return x
 
 
-def _smallest(values: np.ndarray, m: int, chunk: int) -> np.ndarray:
-    """Column indices of the m smallest entries of each row, ascending (ties in any order).
-
-    Faster than ``argpartition`` on wide rows: the m-th smallest of the
-    chunk minima bounds the m-th smallest entry from above (m disjoint chunks
-    each hold an entry at most that large), so only the few chunks whose
-    minimum is under that bound are looked into. ``values.shape[1]`` must be
-    a multiple of ``chunk`` with at least ``m`` chunks.
-    """
-    b, width = values.shape
-    chunks = values.reshape(b, width // chunk, chunk)
-    mins = chunks.min(axis=2)
-    bound = np.partition(mins, m - 1, axis=1)[:, m - 1]
-    hit_rows, hit_chunks = np.nonzero(mins <= bound[:, None])
-    vals = chunks[hit_rows, hit_chunks]
-    keep = vals <= bound[hit_rows, None]
-    rows = np.broadcast_to(hit_rows[:, None], keep.shape)[keep]
-    cols = (hit_chunks[:, None] * chunk + np.arange(chunk))[keep]
-    order = np.lexsort((cols, vals[keep], rows))
-    starts = np.searchsorted(rows[order], np.arange(b))
-    return cols[order][starts[:, None] + np.arange(m)]
+def _prepare(x: np.ndarray, metric: str) -> np.ndarray:
+    """Rescale by powers of two (exact); unit rows for cosine (Euclidean order on the sphere = cosine order)."""
+    if metric == "cosine":
+        peak = np.abs(x).max(axis=1)
+        if np.any(peak == 0):
+            bad = np.flatnonzero(peak == 0)[:5].tolist()
+            raise ValueError(f"The cosine metric is undefined for zero vectors (points {bad}); use metric='euclidean'.")
+        x = np.ldexp(x, -np.frexp(peak)[1][:, None])
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+    peak = np.abs(x).max()
+    return np.ldexp(x, -np.frexp(peak)[1]) if peak > 0 else x.copy()
 
 
-def _exact_sq_dist(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Squared distances between x[rows[i]] and x[cols[i, j]], elementwise in float64 (no cancellation)."""
-    diff = x[cols] - x[rows][:, None, :]
-    return np.einsum("ijk,ijk->ij", diff, diff)
+class _Bound:
+    """The centred float32 points and each row's proven rounding bound (see the module docstring)."""
+
+    def __init__(self, x: np.ndarray):
+        centred = x - x.mean(axis=0)
+        norm_max = float(np.sqrt(np.einsum("ij,ij->i", centred, centred).max()))
+        shift = -int(np.frexp(norm_max)[1]) if norm_max > 0 else 0
+        centred = np.ldexp(centred, shift)  # max centred norm in [0.5, 1): no float32 overflow or underflow
+        self.sqn = np.einsum("ij,ij->i", centred, centred)
+        self.points32 = centred.astype(np.float32)
+        self.sq32 = self.sqn.astype(np.float32)
+        dim = x.shape[1]
+        big = float(np.sqrt(self.sqn.max()))
+        gamma32 = dim * _U32 / (1 - dim * _U32)
+        self.err = (2 * (gamma32 + 3 * _U32) * np.sqrt(self.sqn) * big + 2 * _U32 * big**2) * (1 + 2.0**-8)
+        self.err += dim * 2.0**-100  # float32 underflow of tiny coordinates and products
+        self.eps_abs = 2.0001 * _U64 * big + 2.0**-1000  # rounding of the centring, in norm
+        self.gamma64 = (dim + 2) * _U64 / (1 - (dim + 2) * _U64)  # the exact distances' own rounding
+        self.scale2 = 4.0**shift  # exact squared distances -> centred units
+        self.m_sq = big**2
 
 
-def knn_indices(points, k: int, *, metric: str = "euclidean", block_size: int | None = None) -> np.ndarray:
+def knn_indices(points, k: int, *, metric: str = "euclidean", block_size: int | None = None,
+                device=None) -> np.ndarray:
     """Indices of the k nearest neighbours of every point, self excluded.
 
-    Candidates come from blocked float64 matrix products of the centred
-    points; the k + 8 best are re-measured exactly (elementwise). A row is
-    accepted when the products' proven rounding bound shows that no other
-    point can come as close as its k-th exact neighbour; the rare rows with
-    near-ties beyond that are measured against every point exactly.
-    Neighbours are ordered by exact distance, ties by index.
+    Exact: the same neighbours as a float64 brute force sorted by (distance,
+    index), computed with certified float32 products (module docstring).
 
     Parameters
     ----------
-    points : array-like of shape (n_points, n_features)
+    points : array-like or torch tensor of shape (n_points, n_features)
     k : int
         Number of neighbours, ``1 <= k < n_points``.
     metric : {"euclidean", "cosine"}, default="euclidean"
     block_size : int, optional
-        Rows per distance block; by default about 64 MiB of distances.
+        Rows per matrix product; by default about 64 MiB of float32 products.
+    device : str or torch.device, optional
+        Compute the products with torch on this device (``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ``"mps"``). Default: the tensor's device when ``points``
+        is a torch tensor, else numpy.
 
     Returns
     -------
     ndarray of shape (n_points, k), dtype int64
         Neighbours of each point by increasing distance, ties by index.
+
+    Raises
+    ------
+    ValueError
+        NaN/inf or a zero vector (cosine) in the points, ``k >= n_points``, an
+        unknown metric, or a device torch cannot use.
 
     Examples
     --------
@@ -96,76 +132,159 @@ def knn_indices(points, k: int, *, metric: str = "euclidean", block_size: int | 
     >>> knn_indices(np.array([[0.0], [1.0], [3.0], [4.5]]), 1).ravel().tolist()
     [1, 0, 3, 2]
     """
+    nbrs, _ = _knn(points, k, metric=metric, block_size=block_size, device=device)
+    return nbrs
+
+
+def _knn(points, k, *, metric, block_size, device):
+    """``knn_indices`` and the number of rows that were not certified by the bound."""
+    from . import _knn_kernels as kernels
+
     metric = check_option(metric, "metric", METRICS, caller="knn_indices")
-    x = _prepare(points, metric)
+    device = _resolve_device(points, device)
+    x = _prepare(_as_float64(points), metric)
     n = x.shape[0]
     k = check_int(k, "k", minimum=1, caller="knn_indices")
     if k >= n:
         raise ValueError(f"k={k} neighbours need more than k points, got n_points={n}; lower k or add points.")
-    xc = x - x.mean(axis=0)  # for the products only: smaller norms, smaller rounding; exact distances use x
-    dim = x.shape[1]
-    sq = np.einsum("ij,ij->i", xc, xc)
-    eps = float(np.finfo(np.float64).eps)
-    # |computed (|x_j|^2 - 2 x_i.x_j) - exact| <= (gamma_D + 3 eps)(max|x|^2 + 2 |x_i| max|x|) for the
-    # centred points (gamma_D = D eps / (1 - D eps) bounds the dot product), plus the centring's rounding
-    norm_max = float(np.sqrt(sq.max()))
-    raw_max = float(np.abs(x).max())
-    err = (dim * eps / (1 - dim * eps) + 3 * eps) * (norm_max**2 + 2 * np.sqrt(sq) * norm_max) * 1.01
-    err += 16 * dim * eps * (raw_max + norm_max) ** 2
-    m = min(k + _EXTRA, n - 1)  # candidates measured exactly
-    look = min(m + 1, n - 1)  # one more bounds every point outside the candidates
-    chunk = max(1, min(_CHUNK, n // look))
-    width = -(-n // chunk) * chunk  # columns padded to whole chunks, padding at distance +inf
-    xt = np.zeros((dim, width))
-    xt[:, :n] = -2 * xc.T  # scaling by -2 is exact
-    sq_padded = np.full(width, np.inf)
-    sq_padded[:n] = sq
-    if block_size is None:
-        block_size = max(1, _BLOCK_BYTES // (8 * width))
+    if block_size is not None:
+        block_size = check_int(block_size, "block_size", minimum=1, caller="knn_indices")
+    bound = _Bound(x)
+    m = min(k + _EXTRA, n - 1)
+    look = min(m + 1, n - 1)
+    products = _NumpyProducts(bound, block_size) if device is None else _TorchProducts(bound, block_size, device)
+    vals, idx = products.candidates(look)
+    nbrs = np.empty((n, k), np.int64)
+    threshold = np.empty(n)
+    certified = np.empty(n, np.bool_)
 
-    def block(start: int):
-        rows = np.arange(start, min(start + block_size, n))
-        approx = xc[rows] @ xt
-        approx += sq_padded
-        approx[np.arange(len(rows)), rows] = np.inf
-        cand = _smallest(approx, look, chunk)
-        exact = _exact_sq_dist(x, rows, cand[:, :m])
-        order = np.lexsort((cand[:, :m], exact), axis=1)
-        nbrs = np.take_along_axis(cand[:, :m], order, 1)[:, :k]
-        unsettled = np.empty(0, dtype=np.int64)
-        if look > m:  # the row is settled when nothing outside the candidates can reach its k-th
-            kth = np.take_along_axis(exact, order[:, k - 1:k], 1)[:, 0]
-            outside = np.take_along_axis(approx, cand[:, m:], 1)[:, 0] + sq[rows]
-            unsettled = rows[outside - err[rows] <= kth * (1 + 4 * dim * eps)]
-        return rows, nbrs, unsettled
+    def refine(lo, hi):
+        kernels.refine(x, np.arange(lo, hi), idx[lo:hi], vals[lo:hi], k, m, bound.sqn, bound.err, bound.eps_abs,
+                       bound.gamma64, bound.scale2, bound.m_sq, nbrs[lo:hi], threshold[lo:hi], certified[lo:hi])
 
-    out = np.empty((n, k), dtype=np.int64)
-    starts = range(0, n, block_size)
-    if len(starts) == 1:
-        results = [block(0)]
-    else:  # numpy releases the GIL: one block's selection overlaps the next block's product
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            results = list(pool.map(block, starts))
-    for rows, nbrs, unsettled in results:
-        out[rows] = nbrs
-        for row in unsettled.tolist():
-            out[row] = _knn_row_exact(x, row, k)
-    return out
+    half = n // 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda bounds: refine(*bounds), [(0, half), (half, n)]))
+    uncertain = np.flatnonzero(~certified)
+    step = max(1, _BLOCK_BYTES // (4 * n))
+    for lo in range(0, len(uncertain), step):
+        rows = uncertain[lo:lo + step]
+        approx = products.rows(rows)
+        for r, row in enumerate(rows.tolist()):
+            kernels.collect(x, row, approx[r], threshold[row], k, nbrs[row])
+    return nbrs, len(uncertain)
 
 
-def _knn_row_exact(x: np.ndarray, row: int, k: int) -> np.ndarray:
-    """Exact neighbours of one point against every other (rows with near-ties only)."""
-    d = _exact_sq_dist(x, np.array([row]), np.arange(len(x))[None, :])[0]
-    d[row] = np.inf
-    return np.lexsort((np.arange(len(x)), d))[:k]
+class _NumpyProducts:
+    """Float32 products on the CPU with numpy; candidates from the upper triangle only (each pair once)."""
+
+    def __init__(self, bound: _Bound, block_size):
+        self.bound = bound
+        n = len(bound.sqn)
+        self.block = block_size or int(np.clip(_BLOCK_BYTES // (4 * n), 32, 4096))
+        self.right = np.ascontiguousarray(-2 * bound.points32.T)  # scaling by -2 is exact
+
+    def candidates(self, look: int):
+        from . import _knn_kernels as kernels
+
+        n = len(self.bound.sqn)
+        vals = np.full((n, look), np.inf, np.float32)
+        idx = np.full((n, look), -1, np.int64)
+        thr = np.full(n, np.inf, np.float32)
+        pending = []
+        with ThreadPoolExecutor(max_workers=1) as pool:  # one strip's selection overlaps the next product
+            for first in range(0, n, self.block):
+                strip = self.bound.points32[first:first + self.block] @ self.right[:, first:]
+                if len(pending) == 2:
+                    pending.pop(0).result()
+                pending.append(pool.submit(kernels.update_strip, strip, first, self.bound.sq32, vals, idx, thr))
+            for job in pending:
+                job.result()
+        return vals, idx
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """Full approximate rows (float32), for the rows the bound did not certify."""
+        return self.bound.points32[rows] @ self.right + self.bound.sq32
 
 
-def knn_graph(points, k: int, *, metric: str = "euclidean", graph: str = "union") -> np.ndarray:
+class _TorchProducts:
+    """Float32 products with torch on any device: full rows, ``topk`` on the device."""
+
+    def __init__(self, bound: _Bound, block_size, device):
+        import torch
+
+        self.torch = torch
+        self.device = device
+        self.bound = bound
+        n = len(bound.sqn)
+        self.block = block_size or int(np.clip(_BLOCK_BYTES // (4 * n), 32, 8192))
+        self.left = torch.from_numpy(bound.points32).to(device)
+        self.right = (-2 * self.left).T.contiguous()
+        self.sq = torch.from_numpy(bound.sq32).to(device)
+
+    def _products(self, rows):
+        torch = self.torch
+        before = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision("highest")  # no TF32 or bf16 passes: the bound assumes float32 products
+        try:
+            out = self.left[rows] @ self.right
+        finally:
+            torch.set_float32_matmul_precision(before)
+        out += self.sq
+        return out
+
+    def candidates(self, look: int):
+        torch = self.torch
+        n = len(self.bound.sqn)
+        vals = np.empty((n, look), np.float32)
+        idx = np.empty((n, look), np.int64)
+        for first in range(0, n, self.block):
+            rows = torch.arange(first, min(first + self.block, n), device=self.device)
+            approx = self._products(rows)
+            approx[torch.arange(len(rows), device=self.device), rows] = float("inf")
+            v, i = torch.topk(approx, look, dim=1, largest=False, sorted=True)
+            vals[first:first + len(rows)] = v.cpu().numpy()
+            idx[first:first + len(rows)] = i.cpu().numpy()
+        return vals, idx
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        return self._products(self.torch.from_numpy(rows).to(self.device)).cpu().numpy()
+
+
+def _resolve_device(points, device):
+    """None for the numpy path, else a torch device string that torch can use."""
+    if device is None:
+        if not (hasattr(points, "detach") and hasattr(points, "device")):
+            return None
+        device = points.device
+    try:
+        import torch
+    except ImportError as err:
+        raise ValueError(f"device={device!r} needs torch, which is not installed; leave device unset.") from err
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device={device!r} is not a torch device; use e.g. 'cpu', 'cuda' or 'cuda:0'.") from err
+    try:
+        torch.zeros(1, device=device)
+    except (RuntimeError, AssertionError) as err:
+        raise ValueError(f"torch cannot use device {str(device)!r} here ({str(err).splitlines()[0]}); "
+                         "use device='cpu' or leave it unset.") from err
+    return str(device)
+
+
+def knn_graph(points, k: int, *, metric: str = "euclidean", graph: str = "union", device=None) -> np.ndarray:
     """Undirected kNN graph as sorted unique edges.
 
     ``{u, v}`` is an edge when v is among u's k nearest neighbours **or**
     (``graph="union"``, the paper's choice) **and** (``graph="mutual"``) u is
     among v's.
+
+    Parameters
+    ----------
+    points, k, metric, device
+        As in :func:`knn_indices`.
+    graph : {"union", "mutual"}, default="union"
 
     Returns
     -------
@@ -173,7 +292,12 @@ def knn_graph(points, k: int, *, metric: str = "euclidean", graph: str = "union"
         Rows ``(u, v)`` with ``u < v``, in lexicographic order.
     """
     graph = check_option(graph, "graph", GRAPHS, caller="knn_graph")
-    nbrs = knn_indices(points, k, metric=metric)
+    nbrs = knn_indices(points, k, metric=metric, device=device)
+    return graph_from_neighbours(nbrs, graph=graph)
+
+
+def graph_from_neighbours(nbrs: np.ndarray, *, graph: str = "union") -> np.ndarray:
+    """Undirected edges ``u < v`` (lexicographic) of a neighbour table (union or mutual)."""
     n = nbrs.shape[0]
     src = np.repeat(np.arange(n, dtype=np.int64), nbrs.shape[1])
     dst = nbrs.ravel()

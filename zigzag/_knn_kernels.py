@@ -1,0 +1,120 @@
+"""numba kernels of the certified kNN (:mod:`zigzag.knn`): candidate selection and exact re-measuring.
+
+All kernels release the GIL, so the driver overlaps them with the next
+matrix product, and are cached on disk like those of :mod:`zigzag.reduction`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_LANES = 16  # columns tested together before looking at any one of them
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _insert(vals, idx, thr, row, value, col):
+    """Put (value, col) into the row's ascending candidate list, dropping its largest entry."""
+    pos = vals.shape[1] - 1
+    while pos > 0 and vals[row, pos - 1] > value:
+        vals[row, pos] = vals[row, pos - 1]
+        idx[row, pos] = idx[row, pos - 1]
+        pos -= 1
+    vals[row, pos] = value
+    idx[row, pos] = col
+    thr[row] = vals[row, vals.shape[1] - 1]
+
+
+@njit(cache=True, nogil=True)
+def update_strip(products, first, sq, vals, idx, thr):
+    """Offer the strip's upper triangle to both of its rows' candidate lists.
+
+    ``products[a, b]`` is ``-2 x[first + a] . x[first + b]`` (float32); the
+    value of column c for row r is ``products + sq[c]``. Only ``b > a`` is
+    read: the pair also updates row ``first + b`` with the value ``products + sq[r]``.
+    """
+    n_rows, width = products.shape
+    for a in range(n_rows):
+        r = first + a
+        sq_r = sq[r]
+        b = a + 1
+        while b < width:
+            stop = min(b + _LANES, width)
+            hit = False
+            limit = thr[r]
+            for t in range(b, stop):  # vectorised test of the whole lane group
+                v = products[a, t]
+                hit |= (v + sq[first + t] < limit) | (v + sq_r < thr[first + t])
+            if hit:
+                for t in range(b, stop):
+                    c = first + t
+                    v = products[a, t]
+                    value = v + sq[c]
+                    if value < thr[r]:
+                        _insert(vals, idx, thr, r, value, c)
+                    value = v + sq_r
+                    if value < thr[c]:
+                        _insert(vals, idx, thr, c, value, r)
+            b = stop
+
+
+@njit(cache=True, nogil=True)
+def _exact_sq(x, i, j):
+    """Squared distance between rows i and j, summed in order in float64 (as scipy's cdist does)."""
+    total = 0.0
+    for f in range(x.shape[1]):
+        diff = x[i, f] - x[j, f]
+        total += diff * diff
+    return total
+
+
+@njit(cache=True, nogil=True)
+def refine(x, rows, idx, vals, k, m, sqn, err, eps_abs, gamma, scale2, m_sq, nbrs, threshold, certified):
+    """Re-measure each row's first m candidates exactly; certify that no other point comes as close.
+
+    For row ``rows[r]`` the candidates ``idx[r, :m]`` are measured in float64,
+    sorted by (distance, index) and the first k kept. With ``K`` the k-th exact
+    distance, ``threshold[r]`` is the largest approximate value a point could
+    have and still be within ``K``; the row is certified when the best value
+    left out, ``vals[r, m]``, is above it (or when there is none).
+    """
+    dist = np.empty(m)
+    cand = np.empty(m, np.int64)
+    for r in range(len(rows)):
+        i = rows[r]
+        for a in range(m):  # insertion sort by (distance, index)
+            j = idx[r, a]
+            d = _exact_sq(x, i, j)
+            pos = a
+            while pos > 0 and (dist[pos - 1] > d or (dist[pos - 1] == d and cand[pos - 1] > j)):
+                dist[pos] = dist[pos - 1]
+                cand[pos] = cand[pos - 1]
+                pos -= 1
+            dist[pos] = d
+            cand[pos] = j
+        for a in range(k):
+            nbrs[r, a] = cand[a]
+        kth = dist[k - 1] * scale2 / (1.0 - gamma)
+        reach = np.sqrt(kth) + eps_abs
+        pad = 8 * 2.0**-52 * (kth + sqn[i] + err[i] + m_sq)
+        threshold[r] = reach * reach - sqn[i] + err[i] + pad
+        certified[r] = vals.shape[1] == m or vals[r, m] > threshold[r]
+
+
+@njit(cache=True, nogil=True)
+def collect(x, row, approx, threshold, k, out):
+    """Exact k nearest of ``row`` among all points whose approximate value is at most ``threshold``."""
+    n = approx.shape[0]
+    count = 0
+    dist = np.empty(n)
+    cand = np.empty(n, np.int64)
+    for j in range(n):
+        if j != row and approx[j] <= threshold:
+            dist[count] = _exact_sq(x, row, j)
+            cand[count] = j
+            count += 1
+    if count < k:
+        raise RuntimeError("certified kNN: fewer candidates than k; the rounding bound was violated")
+    order = np.argsort(dist[:count], kind="mergesort")  # stable: ties stay in index order
+    for a in range(k):
+        out[a] = cand[order[a]]
