@@ -31,12 +31,13 @@ import numpy as np
 
 from ._validation import check_int, check_option
 
-__all__ = ["knn_indices", "knn_graph", "METRICS", "GRAPHS"]
+__all__ = ["knn_indices", "knn_graph", "graph_from_neighbours", "check_device", "METRICS", "GRAPHS"]
 
 METRICS = ("euclidean", "cosine")
 GRAPHS = ("union", "mutual")
 _BLOCK_BYTES = 64 * 2**20  # float32 products per strip of rows
 _EXTRA = 8  # candidates beyond k measured exactly, so that hardly any row needs the slow exact path
+_THREADED = 2048  # from this many points on, selection and products overlap in two threads
 _U32 = 2.0**-24  # unit roundoff of float32
 _U64 = 2.0**-53
 
@@ -141,7 +142,7 @@ def _knn(points, k, *, metric, block_size, device):
     from . import _knn_kernels as kernels
 
     metric = check_option(metric, "metric", METRICS, caller="knn_indices")
-    device = _resolve_device(points, device)
+    device = check_device(points, device)
     x = _prepare(_as_float64(points), metric)
     n = x.shape[0]
     k = check_int(k, "k", minimum=1, caller="knn_indices")
@@ -162,9 +163,11 @@ def _knn(points, k, *, metric, block_size, device):
         kernels.refine(x, np.arange(lo, hi), idx[lo:hi], vals[lo:hi], k, m, bound.sqn, bound.err, bound.eps_abs,
                        bound.gamma64, bound.scale2, bound.m_sq, nbrs[lo:hi], threshold[lo:hi], certified[lo:hi])
 
-    half = n // 2
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda bounds: refine(*bounds), [(0, half), (half, n)]))
+    if n < _THREADED:
+        refine(0, n)
+    else:  # the kernel releases the GIL: two threads, two halves
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda bounds: refine(*bounds), [(0, n // 2), (n // 2, n)]))
     uncertain = np.flatnonzero(~certified)
     step = max(1, _BLOCK_BYTES // (4 * n))
     for lo in range(0, len(uncertain), step):
@@ -191,16 +194,25 @@ class _NumpyProducts:
         vals = np.full((n, look), np.inf, np.float32)
         idx = np.full((n, look), -1, np.int64)
         thr = np.full(n, np.inf, np.float32)
+        strips = range(0, n, self.block)
+        if n < _THREADED:
+            for first in strips:
+                kernels.update_strip(self._strip(first), first, self.bound.sq32, vals, idx, thr)
+            return vals, idx
         pending = []
         with ThreadPoolExecutor(max_workers=1) as pool:  # one strip's selection overlaps the next product
-            for first in range(0, n, self.block):
-                strip = self.bound.points32[first:first + self.block] @ self.right[:, first:]
+            for first in strips:
+                strip = self._strip(first)
                 if len(pending) == 2:
                     pending.pop(0).result()
                 pending.append(pool.submit(kernels.update_strip, strip, first, self.bound.sq32, vals, idx, thr))
             for job in pending:
                 job.result()
         return vals, idx
+
+    def _strip(self, first: int) -> np.ndarray:
+        """Products of rows first.. first + block against every point from ``first`` on."""
+        return self.bound.points32[first:first + self.block] @ self.right[:, first:]
 
     def rows(self, rows: np.ndarray) -> np.ndarray:
         """Full approximate rows (float32), for the rows the bound did not certify."""
@@ -251,7 +263,7 @@ class _TorchProducts:
         return self._products(self.torch.from_numpy(rows).to(self.device)).cpu().numpy()
 
 
-def _resolve_device(points, device):
+def check_device(points, device):
     """None for the numpy path, else a torch device string that torch can use."""
     if device is None:
         if not (hasattr(points, "detach") and hasattr(points, "device")):
