@@ -9,9 +9,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_LANES = 16  # columns tested together before looking at any one of them
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _insert(vals, idx, thr, row, value, col):
     """Put (value, col) into the row's ascending candidate list, dropping its largest entry."""
@@ -32,30 +29,32 @@ def update_strip(products, first, sq, vals, idx, thr):
     ``products[a, b]`` is ``-2 x[first + a] . x[first + b]`` (float32); the
     value of column c for row r is ``products + sq[c]``. Only ``b > a`` is
     read: the pair also updates row ``first + b`` with the value ``products + sq[r]``.
+    Each row is first screened against the current thresholds in one
+    vectorised pass (thresholds only fall, so the screen never misses a hit),
+    then the few hits are inserted one by one.
     """
     n_rows, width = products.shape
+    hit = np.empty(width, np.bool_)
+    sq_cols = sq[first:first + width]
+    thr_cols = thr[first:first + width]
     for a in range(n_rows):
         r = first + a
         sq_r = sq[r]
-        b = a + 1
-        while b < width:
-            stop = min(b + _LANES, width)
-            hit = False
-            limit = thr[r]
-            for t in range(b, stop):  # vectorised test of the whole lane group
-                v = products[a, t]
-                hit |= (v + sq[first + t] < limit) | (v + sq_r < thr[first + t])
-            if hit:
-                for t in range(b, stop):
-                    c = first + t
-                    v = products[a, t]
-                    value = v + sq[c]
-                    if value < thr[r]:
-                        _insert(vals, idx, thr, r, value, c)
-                    value = v + sq_r
-                    if value < thr[c]:
-                        _insert(vals, idx, thr, c, value, r)
-            b = stop
+        limit = thr[r]
+        row = products[a]
+        for t in range(width):
+            v = row[t]
+            hit[t] = (v + sq_cols[t] < limit) | (v + sq_r < thr_cols[t])
+        for t in range(a + 1, width):
+            if hit[t]:
+                c = first + t
+                v = row[t]
+                value = v + sq_cols[t]
+                if value < thr[r]:
+                    _insert(vals, idx, thr, r, value, c)
+                value = v + sq_r
+                if value < thr[c]:
+                    _insert(vals, idx, thr, c, value, r)
 
 
 @njit(cache=True, nogil=True)

@@ -184,8 +184,9 @@ class _NumpyProducts:
     def __init__(self, bound: _Bound, block_size):
         self.bound = bound
         n = len(bound.sqn)
-        self.block = block_size or int(np.clip(_BLOCK_BYTES // (4 * n), 32, 4096))
-        self.right = np.ascontiguousarray(-2 * bound.points32.T)  # scaling by -2 is exact
+        # at least ~16 strips, so that the triangle saves about half of the products
+        self.block = block_size or int(np.clip(min(_BLOCK_BYTES // (4 * n), -(-n // 16)), 512, 4096))
+        self.right = (-2 * bound.points32).T  # exact scaling; Fortran order, so column slices need no copy
 
     def candidates(self, look: int):
         from . import _knn_kernels as kernels

@@ -17,9 +17,9 @@ The cone (:mod:`zigzag.cone`) is an ordinary filtration, reduced over Z/2:
 The kernels are compiled by numba on first use and cached on disk
 (``cache=True``): in ``__pycache__`` beside this file when that folder is
 writable, else in numba's user-wide cache (``NUMBA_CACHE_DIR`` overrides both).
-A fresh process then loads them in well under a second. Run
-``python -m zigzag.reduction`` once (for example at set-up) to compile them
-ahead of the first barcode.
+A fresh process then loads them instead of compiling;
+:func:`zigzag.pipeline.warm_up` compiles them (and the kNN kernels) ahead of
+the first barcode, for example at set-up.
 """
 
 from __future__ import annotations
@@ -215,7 +215,3 @@ def warm_up() -> None:
     triangle = flag_complex([(0, 1), (1, 2), (0, 2)], 3, 2)
     path = flag_complex([(0, 1), (1, 2)], 3, 2)
     persistence_pairs(cone_matrix(zigzag_schedule([triangle, path, triangle])))
-
-
-if __name__ == "__main__":  # pragma: no cover - set-up helper
-    warm_up()
