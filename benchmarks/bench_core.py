@@ -81,6 +81,29 @@ def run_one(n_points: int, n_layers: int, dim: int, k: int, max_dim: int) -> dic
             x[first:first + block] @ xt
     result["gemm_floor_s"] = time.perf_counter() - start
 
+    # the kNN's parts on the middle layer: float32 strip products, candidate selection, exact re-measuring
+    import zigzag.knn as knn
+
+    x = knn._prepare(knn._as_float64(clouds[n_layers // 2]), "euclidean")
+    bound = knn._Bound(x)
+    products = knn._NumpyProducts(bound, None)
+    look = k + knn._EXTRA + 1
+    vals = np.full((n_points, look), np.inf, np.float32)
+    idx = np.full((n_points, look), -1, np.int64)
+    thr = np.full(n_points, np.inf, np.float32)
+    gemm_s = select_s = 0.0
+    for first in range(0, n_points, products.block):
+        start = time.perf_counter()
+        strip = products._strip(first)
+        middle = time.perf_counter()
+        _knn_kernels.update_strip(strip, first, bound.sq32, vals, idx, thr)
+        gemm_s += middle - start
+        select_s += time.perf_counter() - middle
+    start = time.perf_counter()
+    _, uncertified = knn._knn(clouds[n_layers // 2], k, metric="euclidean", block_size=None, device=None)
+    result["knn_layer"] = {"strip_products_s": gemm_s, "selection_s": select_s,
+                           "whole_layer_s": time.perf_counter() - start, "uncertified_rows": uncertified}
+
     # the fast engine's parts, on the schedule the pipeline builds
     from zigzag.cone import bars_from_pairs, cone_matrix
     from zigzag.engines import _import_dionysus, zigzag_bars
@@ -164,6 +187,11 @@ def main() -> None:
         print(_row(r), flush=True)
     for r in results:
         parts, dio = r["engine_parts"], r["dionysus"]
+        kl = r["knn_layer"]
+        print(f"N={r['n_points']}: one layer's kNN {kl['whole_layer_s']:.2f} s = strip products "
+              f"{kl['strip_products_s']:.2f} + selection {kl['selection_s']:.2f} (serial here; overlapped in "
+              f"compute) + the rest; GEMM floor per layer {r['gemm_floor_s'] / r['n_layers']:.2f} s; "
+              f"uncertified rows {kl['uncertified_rows']}")
         print(f"N={r['n_points']}: engine = cone {parts['cone_s']:.2f} + reduction {parts['reduction_s']:.2f} "
               f"({parts['additions']:,} additions, {parts['cells']:,} cells) + bars {parts['bars_s']:.2f} s; "
               f"dionysus = fast_zigzag {dio['fast_zigzag_s']:.2f} + clearing {dio['reduction_s']:.2f} + "

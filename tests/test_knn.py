@@ -56,9 +56,14 @@ def test_tie_heavy_lattices_and_duplicates(metric):
             assert np.array_equal(knn_indices(x, k, metric=metric), brute_knn(x, k, metric))
 
 
-def test_all_points_identical():
+def test_all_points_identical_or_nearly():
     x = np.ones((50, 4)) * 3.0
     assert np.array_equal(knn_indices(x, 4), brute_knn(x, 4))
+    rng = np.random.default_rng(30)
+    x[:, 1:] = rng.normal(size=(50, 3)) * 1e-300  # spread 300 orders of magnitude below the shared coordinate
+    assert np.array_equal(knn_indices(x, 4), brute_knn(x, 4))
+    x[:, 0] = 0.0  # distances of 1e-600 underflow in a plain float64 brute force; the rescaled cloud's do not
+    assert np.array_equal(knn_indices(x, 4), brute_knn(np.ldexp(x, 990), 4))
 
 
 def test_concentrated_high_dimensional_data_is_exact_and_certified():
@@ -114,7 +119,7 @@ def test_the_float32_rounding_bound_holds():
         x = _prepare(np.asarray(x, float), "euclidean")
         bound = _Bound(x)
         approx = (bound.points32 @ (-2 * bound.points32.T)).astype(np.float32) + bound.sq32
-        centred = np.ldexp(x - x.mean(axis=0), int(np.round(np.log2(bound.scale2) / 2)))
+        centred = np.ldexp(x - x.mean(axis=0), bound.shift2 // 2)
         exact = np.einsum("ij,ij->i", centred, centred)[None, :] - 2 * (centred @ centred.T)
         slack = bound.err[:, None] - np.abs(approx.astype(np.float64) - exact)
         assert slack.min() > 0

@@ -6,6 +6,8 @@ matrix product, and are cached on disk like those of :mod:`zigzag.reduction`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -59,16 +61,29 @@ def update_strip(products, first, sq, vals, idx, thr):
 
 @njit(cache=True, nogil=True)
 def _exact_sq(x, i, j):
-    """Squared distance between rows i and j, summed in order in float64 (as scipy's cdist does)."""
-    total = 0.0
-    for f in range(x.shape[1]):
-        diff = x[i, f] - x[j, f]
-        total += diff * diff
-    return total
+    """Squared distance between rows i and j in float64, in four running sums (a fixed order on every machine)."""
+    dim = x.shape[1]
+    s0 = s1 = s2 = s3 = 0.0
+    f = 0
+    while f + 4 <= dim:
+        d0 = x[i, f] - x[j, f]
+        d1 = x[i, f + 1] - x[j, f + 1]
+        d2 = x[i, f + 2] - x[j, f + 2]
+        d3 = x[i, f + 3] - x[j, f + 3]
+        s0 += d0 * d0
+        s1 += d1 * d1
+        s2 += d2 * d2
+        s3 += d3 * d3
+        f += 4
+    while f < dim:
+        d0 = x[i, f] - x[j, f]
+        s0 += d0 * d0
+        f += 1
+    return (s0 + s1) + (s2 + s3)
 
 
 @njit(cache=True, nogil=True)
-def refine(x, rows, idx, vals, k, m, sqn, err, eps_abs, gamma, scale2, m_sq, nbrs, threshold, certified):
+def refine(x, rows, idx, vals, k, m, sqn, err, eps_abs, gamma, shift2, m_sq, nbrs, threshold, certified):
     """Re-measure each row's first m candidates exactly; certify that no other point comes as close.
 
     For row ``rows[r]`` the candidates ``idx[r, :m]`` are measured in float64,
@@ -93,7 +108,7 @@ def refine(x, rows, idx, vals, k, m, sqn, err, eps_abs, gamma, scale2, m_sq, nbr
             cand[pos] = j
         for a in range(k):
             nbrs[r, a] = cand[a]
-        kth = dist[k - 1] * scale2 / (1.0 - gamma)
+        kth = math.ldexp(dist[k - 1], shift2) / (1.0 - gamma)
         reach = np.sqrt(kth) + eps_abs
         pad = 8 * 2.0**-52 * (kth + sqn[i] + err[i] + m_sq)
         threshold[r] = reach * reach - sqn[i] + err[i] + pad

@@ -37,7 +37,7 @@ METRICS = ("euclidean", "cosine")
 GRAPHS = ("union", "mutual")
 _BLOCK_BYTES = 64 * 2**20  # float32 products per strip of rows
 _EXTRA = 8  # candidates beyond k measured exactly, so that hardly any row needs the slow exact path
-_THREADED = 2048  # from this many points on, selection and products overlap in two threads
+_THREADED = 1024  # from this many points on, selection and products overlap in two threads
 _U32 = 2.0**-24  # unit roundoff of float32
 _U64 = 2.0**-53
 
@@ -55,7 +55,7 @@ def _as_float64(points, caller: str = "knn_indices") -> np.ndarray:
     x = np.ascontiguousarray(x, dtype=np.float64)
     if x.ndim != 2 or 0 in x.shape:
         raise ValueError(f"{caller}: points must be a non-empty 2-D array (n_points, n_features); got shape {x.shape}.")
-    if not np.isfinite(x).all():
+    if not np.isfinite(x.sum()) and not np.isfinite(x).all():  # a finite sum proves every entry finite
         bad = np.flatnonzero(~np.isfinite(x).all(axis=1))[:5].tolist()
         raise ValueError(f"{caller}: points {bad} contain NaN or inf; drop or fix them.")
     return x
@@ -70,8 +70,13 @@ def _prepare(x: np.ndarray, metric: str) -> np.ndarray:
             raise ValueError(f"The cosine metric is undefined for zero vectors (points {bad}); use metric='euclidean'.")
         x = np.ldexp(x, -np.frexp(peak)[1][:, None])
         return x / np.linalg.norm(x, axis=1, keepdims=True)
-    peak = np.abs(x).max()
-    return np.ldexp(x, -np.frexp(peak)[1]) if peak > 0 else x.copy()
+    peak = max(x.max(), -x.min())
+    return _times_power_of_two(x, -int(np.frexp(peak)[1])) if peak > 0 else x.copy()
+
+
+def _times_power_of_two(x: np.ndarray, exponent: int) -> np.ndarray:
+    """``x * 2**exponent``, exact (a plain product while the power is a normal float)."""
+    return x * 2.0**exponent if abs(exponent) < 1000 else np.ldexp(x, exponent)
 
 
 class _Bound:
@@ -79,11 +84,12 @@ class _Bound:
 
     def __init__(self, x: np.ndarray):
         centred = x - x.mean(axis=0)
-        norm_max = float(np.sqrt(np.einsum("ij,ij->i", centred, centred).max()))
+        sqn = np.einsum("ij,ij->i", centred, centred)
+        norm_max = float(np.sqrt(sqn.max()))
         shift = -int(np.frexp(norm_max)[1]) if norm_max > 0 else 0
-        centred = np.ldexp(centred, shift)  # max centred norm in [0.5, 1): no float32 overflow or underflow
-        self.sqn = np.einsum("ij,ij->i", centred, centred)
-        self.points32 = centred.astype(np.float32)
+        # max centred norm in [0.5, 1): no float32 overflow or underflow; exact, so the norms scale exactly
+        self.points32 = _times_power_of_two(centred, shift).astype(np.float32)
+        self.sqn = np.ldexp(sqn, 2 * shift)
         self.sq32 = self.sqn.astype(np.float32)
         dim = x.shape[1]
         big = float(np.sqrt(self.sqn.max()))
@@ -92,7 +98,7 @@ class _Bound:
         self.err += dim * 2.0**-100  # float32 underflow of tiny coordinates and products
         self.eps_abs = 2.0001 * _U64 * big + 2.0**-1000  # rounding of the centring, in norm
         self.gamma64 = (dim + 2) * _U64 / (1 - (dim + 2) * _U64)  # the exact distances' own rounding
-        self.scale2 = 4.0**shift  # exact squared distances -> centred units
+        self.shift2 = 2 * shift  # exact squared distances times 2**shift2 are in centred units
         self.m_sq = big**2
 
 
@@ -161,7 +167,7 @@ def _knn(points, k, *, metric, block_size, device):
 
     def refine(lo, hi):
         kernels.refine(x, np.arange(lo, hi), idx[lo:hi], vals[lo:hi], k, m, bound.sqn, bound.err, bound.eps_abs,
-                       bound.gamma64, bound.scale2, bound.m_sq, nbrs[lo:hi], threshold[lo:hi], certified[lo:hi])
+                       bound.gamma64, bound.shift2, bound.m_sq, nbrs[lo:hi], threshold[lo:hi], certified[lo:hi])
 
     if n < _THREADED:
         refine(0, n)
