@@ -34,6 +34,78 @@ progress bars) and `-v/--verbose` (log what each stage does).
 
 """
 
+RULES = """\
+## Rules: what zigzag reads and how it writes
+
+### Model folders
+
+A model folder (`zigzag run --model DIR`, `zigzag extract DIR`) must hold what transformers
+needs to load the model and its tokenizer: `config.json`, the weights (`model.safetensors` or
+`pytorch_model.bin`, or a sharded index and its shards) and the tokenizer files
+(`tokenizer.json`, or `tokenizer_config.json` with the vocabulary files it names). Pruning and
+evaluating a causal LM also needs its LM head in the weights. A folder that lacks one of these
+is refused in one line naming what is missing.
+
+### Where files are read from
+
+zigzag reads only the paths you give. An extraction folder's `manifest.json` is data, not a
+list of paths to follow: the layer files it names must be plain file names inside the folder;
+a name with a folder part, `..`, an absolute path or a link that leads out of the folder is
+refused.
+
+### File formats
+
+| what | formats | checked on reading |
+| --- | --- | --- |
+| barcodes | `.csv` (the authors' `dimension,birth,death`), `.json`, `.npz` | header; every row three integers (errors name the line); a last line without a line end is a file cut short; `.json`/`.npz`: `format_version`, number of bars and SHA-256 of the bars |
+| layer clouds | `.npy` (n_layers, n_points, n_features), or an extraction folder | the array header and size; the manifest's keys, types, version and file names; each layer's shape |
+| descriptors | `.json` | `format_version`, keys, types and shapes |
+
+zigzag's own formats say what they are (`format`, `format_version`): a file from a newer zigzag
+is refused, naming the version found and the versions this one reads. A damaged or cut-short
+file is a one-line error, never a traceback or a silently shorter result. `--layers` must agree
+with the file (`.json`/`.npz` store n; an authors' CSV with H0 bars ends at step 2n). Sizes are
+bounded: at most 100,000 layers, and the descriptors refuse a barcode whose n x n matrices
+would need more than 2 GB (a death step of 20,000 in a 3-row CSV is a damaged file, not a model).
+
+### Texts
+
+| format | one text per | option |
+| --- | --- | --- |
+| `.txt` | line (blank lines skipped) | |
+| `.jsonl` | line, a JSON object | `--field NAME` (default `text`) |
+| `.csv` | row, with a header row and standard quoting (quote texts holding commas, quotes or line ends) | `--column NAME` (default `text`) |
+
+`zigzag run` and `zigzag extract` take `--texts FILE`, `--field`, `--column` and `--dedupe`.
+Files are UTF-8. An empty text, a missing field or column, a line that is not JSON, a quote that
+is never closed, or a CSV field longer than the csv module's limit (131,072 characters) is an
+error naming the line of the file. Repeated texts are counted and a warning on stderr says how
+many; `--dedupe` keeps only the first of each. Repeats matter: identical texts give identical
+points at distance 0 from each other, their nearest-neighbour ties are broken by point index
+([conventions](conventions.md#ties-and-duplicate-points)), so they change the kNN graph and the
+barcode.
+
+### How outputs are written
+
+- **Atomic.** Each file is written to a hidden temporary file beside it and renamed onto it, so
+  a reader sees the old file or the new one, never part of one. An error, Ctrl-C or SIGTERM
+  during the write leaves the old file and no temporary file (only SIGKILL can leave a hidden
+  `.NAME.*.tmp*` file).
+- **Through links.** When the output is a symbolic link, the file it points to is replaced and
+  the link stays.
+- **Checked first.** An output that is a folder, a name without a known suffix, or a folder
+  that is not writable is an error before any work starts.
+- **Locked.** While `zigzag extract --out DIR` writes DIR it holds the lock file `.DIR.lock`
+  beside it (pid, host, start time and command of the run). A second run on the same folder
+  refuses and names the first; a lock left by a run that died is taken over.
+- **Standard output.** `-o -` writes a text result to standard output and the summary to
+  standard error: `zigzag compute` (JSON, or the authors' CSV with `--format csv`) and
+  `zigzag describe` (JSON). Binary results (`.npz`, figures) refuse `-o -`.
+- **Valid JSON.** JSON outputs never hold `NaN` or `Infinity`: a parameter that overflows
+  float64 (e.g. `--alpha 1e308`) is refused. Outputs carry the parameters that made them.
+
+"""
+
 
 def _fixed_width(parser: argparse.ArgumentParser) -> None:
     """Make this parser and its subparsers format their help at WIDTH columns, whatever the terminal."""
@@ -71,7 +143,7 @@ def render() -> str:
         parser = build_parser()
         _fixed_width(parser)
         subs = _subcommands(parser)
-        parts = [HEADER]
+        parts = [HEADER, RULES]
         parts.append("## Subcommands\n\n")
         for name in subs:
             parts.append(f"- [`zigzag {name}`](#zigzag-{name})\n")

@@ -2,7 +2,7 @@
 
 Usage, from the repository root::
 
-    python docs/make_figures.py                      # docs/img/concept_*.png
+    python docs/make_figures.py                      # docs/img/concept_*.png and panels.png
     python docs/make_figures.py --reference LLAMA2_CSV LLAMA3_CSV
                                                      # also the descriptor figures of docs/descriptors.md
 
@@ -38,9 +38,14 @@ SMALL_LAYERS = slice(0, 3)
 SMALL_K = 4
 LARGE = dict(n_layers=12, n_points=600, dim=16, seed=0)  # the barcode example of concepts.md
 LARGE_K = 5
+PANELS = dict(n_layers=10, n_points=300, dim=8, seed=0)  # the barcode of plotting.md
+PANELS_K = 5
+# the authors' CSVs record no max_dim: their complexes stop at 4-simplices, so H_0..H_3 are exact
+REFERENCE_MAX_DIM = 3
 
 
 def _save(fig, name: str) -> Path:
+    fig = fig if hasattr(fig, "savefig") else fig.figure  # every zp.plot_* returns its Axes
     path = IMG / name
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
@@ -166,17 +171,31 @@ def figure_barcode() -> Path:
     return _save(fig, "concept_barcode.png")
 
 
+def figure_panels() -> Path:
+    """The "Several panels" example of docs/plotting.md, drawn exactly as the page does."""
+    clouds = zigzag.synthetic_trajectory(**PANELS)
+    bars = zigzag.compute(clouds, k=PANELS_K, max_dim=1, progress=False)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
+    zp.plot_barcode(bars, 1, ax=axes[0])
+    zp.plot_diagram(bars, ax=axes[1])
+    profile = zp.plot_profile(bars, q=0.9, ax=axes[2])
+    profile.set_ylim(bottom=0.1)
+    return _save(fig, "panels.png")
+
+
 def descriptor_figures(llama2_csv, llama3_csv) -> list:
     """The figures of docs/descriptors.md from the authors' two published barcodes."""
     from zigzag.descriptors import describe
 
-    a = zigzag.Barcode.load(llama2_csv)
-    b = zigzag.Barcode.load(llama3_csv)
+    # the CSVs do not name their model: the titles get it from params
+    a = zigzag.Barcode.from_reference_csv(llama2_csv, max_dim=REFERENCE_MAX_DIM,
+                                          params={"model": "Llama 2 7B, Pile-10k"})
+    b = zigzag.Barcode.from_reference_csv(llama3_csv, max_dim=REFERENCE_MAX_DIM, params={"model": "Llama 3 8B, SST"})
     pair = {"Llama 2 7B, Pile-10k": describe(a, dims=(1,), alpha=(0.0, 1.0)),
             "Llama 3 8B, SST": describe(b, dims=(1,), alpha=(0.0, 1.0), brf_index="death")}
     out = [
         _save(zp.plot_histogram(b, 1), "histogram.png"),
-        _save(zp.plot_diagram(b, dims=(1, 2, 3)), "diagram.png"),
+        _save(zp.plot_diagram(b), "diagram.png"),  # H_0..H_2: H_4 is above max_dim
         _save(zp.plot_barcode(b, 1), "barcode.png"),
         _save(zp.plot_betti(b, dims=(0, 1, 2), logy=True), "betti.png"),
         _save(zp.plot_similarity(b, 1, normalize=True), "similarity.png"),
@@ -199,6 +218,7 @@ def main(argv=None) -> None:
     figure_sequence()
     figure_steps()
     figure_barcode()
+    figure_panels()
     if args.reference:
         descriptor_figures(*args.reference)
 

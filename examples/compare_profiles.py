@@ -42,7 +42,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # the script only writes files; neve
 import numpy as np
 
 import zigzag
-from zigzag._files import save_figure, write_json
+from zigzag.io import write_json
+from zigzag.plotting import save_figure
 
 
 def parse_args(argv=None):
@@ -125,12 +126,11 @@ def main(argv=None) -> int:
             path = args.out / f"{stem}.npz"
             bars.save(path)
             written.append(path)
-    fig = zigzag.plot_curves(results, "average_similarity", dim=1)
-    ax = fig.axes[0]
+    ax = zigzag.plot_curves(results, "average_similarity", dim=1)
     ax.set_title(r"$\bar S_1$ over relative depth (peak = most redundant layers)")
     ax.set_ylim(bottom=0)
     figure_path = args.out / "profiles.png"
-    save_figure(fig, figure_path)
+    save_figure(ax.figure, figure_path)
     summary_path = write_json(args.out / "profiles.json", {"profiles": summary})
     written += [figure_path, summary_path]
     print("wrote " + ", ".join(str(p) for p in written))

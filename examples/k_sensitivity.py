@@ -32,7 +32,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # the script only writes files; neve
 import numpy as np
 
 import zigzag
-from zigzag._files import save_figure, write_json
+from zigzag.io import write_json
+from zigzag.plotting import save_figure
 
 
 def parse_args(argv=None):
@@ -97,12 +98,11 @@ def main(argv=None) -> int:
     else:
         print(f"The peak moves between layers {peaks} as k changes.")
 
-    fig = zigzag.plot_curves(results, "average_similarity", dim=1)
-    ax = fig.axes[0]
+    ax = zigzag.plot_curves(results, "average_similarity", dim=1)
     ax.set_title(rf"$\bar S_1$ for several k: mean $\pm$ std over {args.subsets} subsets of {args.subset_size}")
     ax.set_ylim(bottom=0)
     figure_path = args.out / "k_sensitivity.png"
-    save_figure(fig, figure_path)
+    save_figure(ax.figure, figure_path)
     json_path = write_json(args.out / "k_sensitivity.json", {
         "n_layers": n, "n_points": clouds.n_points, "subsets": args.subsets, "subset_size": args.subset_size,
         "seed": args.seed, "clouds": dict(clouds.meta), "results": summary,

@@ -45,7 +45,8 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")  # the script only writes files; never opens a window
 
 import zigzag
-from zigzag._files import save_figure, write_json
+from zigzag.io import write_json
+from zigzag.plotting import save_figure
 
 TINY_NOTICE = """\
 NOTICE: no --model given, so this runs on a tiny Llama with RANDOM weights ({layers} blocks, hidden size 64)
@@ -234,10 +235,10 @@ def main(argv=None) -> int:
     print_table(groups, evaluations, n_blocks)
 
     zigzag_plans = [group[0] for group in groups]
-    fig = zigzag.plot_profile(zigzag_plans)
-    fig.axes[0].set_title(f"Zigzag pruning profile of {model.config._name_or_path}")
+    ax = zigzag.plot_profile(zigzag_plans)
+    ax.set_title(f"Zigzag pruning profile of {model.config._name_or_path}")
     figure_path = args.out / "prune_profile.png"
-    save_figure(fig, figure_path)
+    save_figure(ax.figure, figure_path)
     bars_path = bars.save(args.out / "prune_barcode.npz")
     plans_path = write_json(args.out / "prune_plans.json", {
         "model": model.config._name_or_path,

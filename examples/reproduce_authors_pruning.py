@@ -34,7 +34,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # the script only writes files; neve
 import numpy as np
 
 import zigzag
-from zigzag._files import save_figure, write_json
+from zigzag.io import write_json
+from zigzag.plotting import save_figure
 
 
 def parse_args(argv=None):
@@ -85,9 +86,9 @@ def main(argv=None) -> int:
     stem = args.barcode.name.split(".")[0]
     figure_path = args.out / f"{stem}_profile.png"
     plans_path = args.out / f"{stem}_plans.json"
-    fig = zigzag.plot_profile(plans)
-    fig.axes[0].set_title(f"Pruning profile of {stem}")
-    save_figure(fig, figure_path)
+    ax = zigzag.plot_profile(plans)
+    ax.set_title(f"Pruning profile of {stem}")
+    save_figure(ax.figure, figure_path)
     write_json(plans_path, {
         "barcode": args.barcode.name,
         "n_layers": n,

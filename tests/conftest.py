@@ -51,6 +51,12 @@ def four_layer_bars():
 TINY_FAMILIES = ("llama", "mistral", "qwen2", "gemma", "phi", "gpt2", "gpt_neox", "bert")
 
 
+@pytest.fixture(params=TINY_FAMILIES)
+def tiny_family(request):
+    """Each model family of the tiny models in turn (the test runs once per family)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def tiny_tokenizer():
     """An offline word-level tokenizer over the built-in corpus (about 2,000 words, [PAD]=0, [UNK]=1)."""

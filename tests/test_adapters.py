@@ -9,11 +9,8 @@ pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 import zigzag  # noqa: E402
 from zigzag.adapters import extract, extract_from_module, load_extraction, pool  # noqa: E402
-from zigzag.adapters._capture import check_memory  # noqa: E402
-from zigzag.adapters.streaming import stream_to_folder  # noqa: E402
+from zigzag.streaming import stream_to_folder  # noqa: E402
 from zigzag.texts import builtin_corpus  # noqa: E402
-
-from conftest import TINY_FAMILIES  # noqa: E402
 
 TEXTS = builtin_corpus(11, seed=3)
 
@@ -46,9 +43,8 @@ def test_pool_matches_manual_indexing_with_left_and_right_padding():
 
 
 # ---------------------------------------------------------------- named hook points, every family
-@pytest.mark.parametrize("family", TINY_FAMILIES)
-def test_batched_equals_one_at_a_time_with_either_padding_side(family, make_tiny_model, tiny_tokenizer):
-    model = make_tiny_model(family)
+def test_batched_equals_one_at_a_time_with_either_padding_side(tiny_family, make_tiny_model, tiny_tokenizer):
+    model = make_tiny_model(tiny_family)
     for hook, pooling in (("post_attention_norm", "last"), ("residual", "mean")):
         alone = extract(model, tiny_tokenizer, TEXTS, hook=hook, pooling=pooling, batch_size=1, progress=False)
         assert alone.n_layers == 4  # L + 1
@@ -139,10 +135,16 @@ def test_extract_errors_and_side_effects(make_tiny_model, tiny_tokenizer, capsys
     model.eval()
 
 
-def test_check_memory_says_how_much_was_needed():
-    with pytest.raises(ValueError, match=r"need 3\.00 GiB but only 1\.00 GiB is free"):
-        check_memory(3 * 2**30, 2**30, "cuda:0")
-    check_memory(2**30, 2**31, "cuda:0")
+def test_a_full_gpu_says_how_much_memory_was_needed(make_tiny_model, tiny_tokenizer, monkeypatch):
+    model = make_tiny_model("llama")
+    # a GPU that exists but has no free memory, through the public entry point
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (0, 2**31))
+    need = sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()]) / 2**30
+    with pytest.raises(ValueError, match=rf"weights need {need:.2f} GiB but only 0\.00 GiB is free"):
+        extract(model, tiny_tokenizer, TEXTS, device="cuda", progress=False)
+    assert next(model.parameters()).device.type == "cpu"  # refused before moving anything
 
 
 # ---------------------------------------------------------------- any torch module
@@ -194,8 +196,8 @@ def test_extraction_folder_matches_memory_and_feeds_compute(make_tiny_model, tin
     assert manifest["hook"] == "post_attention_norm" and manifest["dtype"] == "float32"
     loaded = zigzag.load_clouds(tmp_path / "run")
     assert _max_diff(loaded, memory) == 0 and loaded.meta["texts_sha256"] == memory.meta["texts_sha256"]
-    bars = zigzag.compute(loaded, k=3, max_dim=1)
-    assert bars is not None
+    bars = zigzag.compute(loaded, k=3, max_dim=1, progress=False)
+    assert len(bars) and bars.same_bars(zigzag.compute(memory, k=3, max_dim=1, progress=False))
     with pytest.raises(ValueError, match="different extraction"):
         extract(model, tiny_tokenizer, texts, hook="residual", out=tmp_path / "run", progress=False)
     again = extract(model, tiny_tokenizer, texts, hook="residual", out=tmp_path / "run", overwrite=True, progress=False)
@@ -206,7 +208,7 @@ def test_interrupted_extraction_resumes_where_it_stopped(make_tiny_model, tiny_t
     model = make_tiny_model("llama")
     texts = builtin_corpus(25, seed=2)
     full = extract(model, tiny_tokenizer, texts, batch_size=5, progress=False)
-    import zigzag.adapters.streaming as streaming
+    import zigzag.streaming as streaming
 
     real = streaming.stream_to_folder
     starts = []

@@ -69,3 +69,18 @@ def test_plot_writes_a_png(bars_file, tmp_path, kind):
     assert main(["plot", str(bars_file), "--kind", kind, "--dim", "1", "--dpi", "40", "-o", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def test_describe_defaults_to_the_dimensions_the_barcode_has(tmp_path, capsys, llama3_csv):
+    from zigzag.barcode import Barcode
+
+    h01 = Barcode.from_arrays([0, 1, 1], [0, 0, 2], [7, 3, 5], n_layers=4, params={"max_dim": 1})
+    path = h01.save(tmp_path / "h01.npz")
+    assert main(["describe", str(path), "-o", str(tmp_path / "d.json")]) == 0
+    assert Descriptors.load(tmp_path / "d.json").dims == (0, 1)  # not H0-H2 on an H0-H1 barcode
+    assert "H2" not in capsys.readouterr().out
+    # the authors' CSV records no max_dim: --max-dim declares it (their H4 bars are artefacts)
+    assert main(["describe", str(llama3_csv), "--max-dim", "3", "-o", str(tmp_path / "a.json")]) == 0
+    assert Descriptors.load(tmp_path / "a.json").dims == (0, 1, 2, 3)
+    assert main(["describe", str(path), "--max-dim", "2", "-o", str(tmp_path / "x.json")]) == 2
+    assert "max_dim=1" in capsys.readouterr().err

@@ -111,16 +111,6 @@ def test_knn_overlap_matches_brute_force():
     assert knn_overlap(a, a, 4) == 1.0
 
 
-def test_lm_eval_bridge_says_how_to_install(make_tiny_model, tiny_tokenizer):
-    try:
-        import lm_eval  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="pip install lm-eval"):
-            lm_eval_tasks(make_tiny_model("llama"), tiny_tokenizer, ["hellaswag"])
-    else:
-        pytest.skip("lm-eval is installed; the bridge needs task data, not run offline")
-
-
 # ---------------------------------------------------------------- the embedded trained model
 @pytest.fixture(scope="module")
 def minilm_texts():

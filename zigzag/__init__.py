@@ -19,20 +19,21 @@ imported on first use, so the TDA core loads with numpy alone.
 
 import importlib
 
+from ._version import __version__
 from .barcode import Barcode
 from .clouds import LayerClouds, as_layer_clouds
+from .cycles import Cycle, cycles
 from .datasets import synthetic_trajectory
 from .descriptors import DescriptorVectorizer, Descriptors, describe
 from .io import load_clouds, save_clouds
 from .pipeline import SubsetDescriptors, compute, describe_subsets
 from .pruning import PrunePlan, prune_plan, prune_plans, pruning_profile
 
-__version__ = "0.1.0"
 
 _LAZY = {
     "extract": "adapters",
     "extract_from_module": "adapters",
-    "load_extraction": "adapters",
+    "load_extraction": "streaming",
     "prune_model": "models",
     "evaluate": "models",
     "Evaluation": "models",
@@ -54,10 +55,12 @@ _LAZY = {
     "plot_similarity": "plotting",
     "plot_curves": "plotting",
     "plot_profile": "plotting",
+    "plot_cycle": "plotting",
 }
 
 __all__ = [
     "Barcode",
+    "Cycle",
     "DescriptorVectorizer",
     "Descriptors",
     "LayerClouds",
@@ -65,6 +68,7 @@ __all__ = [
     "SubsetDescriptors",
     "as_layer_clouds",
     "compute",
+    "cycles",
     "describe",
     "describe_subsets",
     "load_clouds",

@@ -59,20 +59,6 @@ def python_scalar(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def check_barcode(barcode, caller: str, *, min_layers: int = 1):
-    """Return ``barcode`` if it is a :class:`zigzag.Barcode` with at least ``min_layers`` layers."""
-    from .barcode import Barcode
-
-    if not isinstance(barcode, Barcode):
-        raise TypeError(
-            f"{caller} needs a zigzag.Barcode, got {type(barcode).__name__}. "
-            "Load one with zigzag.Barcode.load(path) or compute it with zigzag.compute(clouds)."
-        )
-    if barcode.n_layers < min_layers:
-        raise ValueError(f"{caller} needs at least {min_layers} representations; the barcode has {barcode.n_layers}.")
-    return barcode
-
-
 def check_dims(dims, caller: str) -> tuple:
     """``dims`` (one int or several) as a tuple of distinct homology dimensions >= 0."""
     values = [dims] if np.isscalar(dims) else list(dims)
@@ -91,3 +77,27 @@ def check_alphas(alpha, caller: str) -> tuple:
     if not out:
         raise ValueError(f"The 'alpha' parameter of {caller} must hold at least one exponent >= 0, e.g. 1.0.")
     return out
+
+
+def barcode_max_dim(barcode):
+    """The highest homology dimension the barcode's complexes make exact (``params['max_dim']``), or None.
+
+    ``zigzag.compute`` records it; an authors' CSV carries none unless it was
+    read with ``max_dim=`` (``Barcode.load(path, max_dim=3)``, ``--max-dim``).
+    """
+    value = barcode.params.get("max_dim")
+    return None if value is None else int(value)
+
+
+def computed_dims(barcode) -> tuple:
+    """Default dimensions of descriptors: ``0 .. max_dim`` when known, else those with bars (at least H_0)."""
+    top = barcode_max_dim(barcode)
+    if top is not None:
+        return tuple(range(top + 1))
+    return barcode.dims or (0,)
+
+
+def drawn_dims(barcode) -> tuple:
+    """Default dimensions of plots: those with bars, none above ``max_dim`` (bars above it are artefacts)."""
+    top = barcode_max_dim(barcode)
+    return tuple(p for p in barcode.dims if top is None or p <= top)

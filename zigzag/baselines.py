@@ -26,6 +26,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._frozen import FrozenRecord
 from ._validation import check_int, check_option
 from .pruning import PrunePlan
 
@@ -57,7 +58,7 @@ def angular_distance(a, b) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class BlockDistances:
+class BlockDistances(FrozenRecord):
     """Mean similarities between every pair of residual-stream states x^i, x^j (i, j = 0..L).
 
     Attributes

@@ -14,6 +14,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._frozen import FrozenRecord
+
 __all__ = ["LayerClouds", "as_layer_clouds"]
 
 
@@ -33,7 +35,7 @@ def _to_numpy(array, where: str) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class LayerClouds:
+class LayerClouds(FrozenRecord):
     """One point cloud per representation of a model, the points matched across layers.
 
     Parameters

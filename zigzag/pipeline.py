@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from dataclasses import dataclass
 
 from ._validation import check_dims, check_int, check_option
+from ._version import __version__
 from .barcode import Barcode
 from .clouds import as_layer_clouds
 from .complexes import flag_complex
@@ -75,7 +76,7 @@ def compute(clouds, *, k: int = 5, max_dim: int = 1, metric: str = "euclidean", 
     graph : {"union", "mutual"}, default="union"
         ``{u, v}`` is an edge when v is a kNN of u or (union) / and (mutual) vice versa.
     zigzag : {"intersection", "union"}, default="intersection"
-        How consecutive layers are linked (docs/conventions.md).
+        How consecutive layers are linked (docs/concepts.md).
     engine : {"fast", "dionysus", "classic"}, default="fast"
         ``fast``: the FastZigzag cone reduced by a compiled twist reduction;
         ``dionysus``: dionysus' fast zigzag (the reference, about 5x slower);
@@ -141,8 +142,6 @@ def compute(clouds, *, k: int = 5, max_dim: int = 1, metric: str = "euclidean", 
     timings["engine"] = time.perf_counter() - middle
     timings["total"] = time.perf_counter() - start
     log.info("stage timings (s): %s", ", ".join(f"{key} {value:.2f}" for key, value in timings.items()))
-    from . import __version__
-
     params = {
         "k": k, "max_dim": max_dim, "metric": metric, "graph": graph, "zigzag": zigzag, "engine": engine,
         "device": device, "n_points": clouds.n_points, "n_layers": clouds.n_layers,

@@ -1,6 +1,6 @@
 """Which decoder blocks to remove: the zigzag criterion and the plan type every criterion shares.
 
-Index convention (SPEC §6). A model with L blocks gives n = L + 1
+Index convention (docs/conventions.md). A model with L blocks gives n = L + 1
 representations: representation ``l`` (0-based) is the output of block ``l``
 for ``l = 0 .. L-1``, and representation ``L = n - 1`` is the final norm. A
 profile ``r`` therefore has n entries, blocks are indexed ``0 .. n-2``, and the
@@ -27,8 +27,10 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._frozen import FrozenRecord
 from ._files import jsonable
-from ._validation import check_barcode, check_float, check_int, check_option, python_scalar
+from ._validation import check_float, check_int, check_option, python_scalar
+from .barcode import check_barcode
 
 __all__ = [
     "PrunePlan",
@@ -43,7 +45,7 @@ NORMALIZATIONS = ("column", "row", "none")
 
 
 @dataclass(frozen=True, eq=False)
-class PrunePlan:
+class PrunePlan(FrozenRecord):
     """Blocks to remove from a model, and where that choice came from.
 
     Parameters
@@ -272,9 +274,13 @@ def prune_plans(barcode, q=(), blocks=(), *, dim: int = 1, normalization: str = 
 
     Examples
     --------
-    >>> plans = prune_plans(bars, q=[0.9, 0.8])          # doctest: +SKIP
-    >>> [p.ranges() for p in plans]                        # doctest: +SKIP
-    [[(20, 27)], [(18, 29)]]
+    >>> from zigzag import Barcode
+    >>> bars = Barcode.from_arrays([1, 1, 1, 1], [0, 1, 2, 4], [7, 5, 3, 7], n_layers=4)
+    >>> pruning_profile(bars).round(3).tolist()
+    [0.542, 0.792, 0.917, 0.75]
+    >>> plans = prune_plans(bars, q=[0.9, 0.8])
+    >>> [p.ranges() for p in plans]
+    [[(2, 2)], [(1, 2)]]
     """
     check_barcode(barcode, "prune_plans", min_layers=2)
     dim = check_int(dim, "dim", minimum=0, caller="prune_plans")
@@ -333,9 +339,12 @@ def prune_plan(barcode, q: float | None = 0.9, *, blocks: int | None = None, dim
 
     Examples
     --------
-    >>> plan = prune_plan(bars, q=0.9)     # doctest: +SKIP
-    >>> plan.blocks                         # doctest: +SKIP
-    (20, 21, 22, 23, 24, 25, 26, 27)
+    >>> from zigzag import Barcode
+    >>> bars = Barcode.from_arrays([1, 1, 1, 1], [0, 1, 2, 4], [7, 5, 3, 7], n_layers=4)
+    >>> prune_plan(bars, q=0.8).blocks
+    (1, 2)
+    >>> prune_plan(bars, blocks=1).blocks
+    (2,)
     """
     if blocks is not None:
         return prune_plans(barcode, blocks=[blocks], dim=dim, normalization=normalization)[0]

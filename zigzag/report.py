@@ -51,6 +51,9 @@ class RunConfig:
 
     model: str = "embedded"
     texts: str | None = None
+    text_field: str = "text"
+    text_column: str = "text"
+    dedupe: bool = False
     n_texts: int = 400
     hook: str = "post_attention_norm"
     pooling: str | int | None = None
@@ -132,10 +135,10 @@ def _load_texts(config: RunConfig) -> tuple[list, str]:
 
     if config.texts is None:
         return builtin_corpus(config.n_texts, seed=config.seed), "built-in corpus (standard-library docstrings)"
-    texts = load_texts(config.texts)
+    texts = load_texts(config.texts, field=config.text_field, column=config.text_column, dedupe=config.dedupe)
     if len(texts) > config.n_texts:
         rng = np.random.default_rng(config.seed)
-        texts = [texts[i] for i in np.sort(rng.choice(len(texts), config.n_texts, replace=False))]
+        texts = texts.take(np.sort(rng.choice(len(texts), config.n_texts, replace=False)))
     return texts, str(config.texts)
 
 
@@ -207,6 +210,10 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Pat
         write_json(folder / "evaluation.json", {"evaluations": evaluations})
     with stage("figures"):
         _figures(bars, config, folder)
+    with stage("persistent loops"):
+        from .plotting import persistent_loops_section
+
+        loops = persistent_loops_section(clouds, bars, texts, folder, progress=progress)
     config_dict = asdict(config) | {"pooling": pooling}
     record = {
         "config": config_dict,
@@ -219,7 +226,7 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Pat
         "seconds": stage.seconds,
     }
     write_json(folder / "run.json", record)
-    write_text(folder / "report.md", _markdown(record, desc, plans, evaluations))
+    write_text(folder / "report.md", _markdown(record, desc, plans, evaluations, loops))
     _finish_folder(folder, out)
     return out
 
@@ -240,12 +247,12 @@ def _figures(bars, config: RunConfig, folder: Path) -> None:
         "similarity": lambda: plot_similarity(bars, 1),
     }
     for name, make in makers.items():
-        fig = make()
+        fig = make().figure
         save_figure(fig, folder / f"{name}.png", dpi=110)
         plt.close(fig)
 
 
-def _markdown(record: dict, desc, plans, evaluations) -> str:
+def _markdown(record: dict, desc, plans, evaluations, loops=()) -> str:
     cfg, model = record["config"], record["model"]
     profile = np.asarray(desc.average_similarity[1])
     peak = int(np.argmax(profile))
@@ -297,6 +304,7 @@ def _markdown(record: dict, desc, plans, evaluations) -> str:
     for name, caption in FIGURES.items():
         if name != "profile":
             lines += [f"**{caption}**", "", f"![{name}]({name}.png)", ""]
+    lines += list(loops)
     lines += ["## Parameters and versions", "", "| parameter | value |", "| --- | --- |"]
     lines += [f"| {key} | `{value}` |" for key, value in cfg.items() if key != "extra"]
     lines += ["", "| package | version |", "| --- | --- |"]
@@ -305,5 +313,5 @@ def _markdown(record: dict, desc, plans, evaluations) -> str:
     lines += [f"| {name} | {seconds:.1f} |" for name, seconds in record["seconds"].items()]
     lines += ["", "Files: `barcode.csv` (the authors' format: dimension, birth, death; 1-based steps), "
               "`barcode.npz` (lossless, with parameters), `descriptors.json`, `plans.json`, `evaluation.json`, "
-              "`run.json` (everything above, machine-readable).", ""]
+              "`run.json` (everything above, machine-readable), `loops.png`.", ""]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from .families import FAMILIES, family_of
 from .hf import NAMED_HOOKS, extract
 from .loading import EMBEDDED_MODEL, embedded_model_path, load_embedded_model, load_model
 from .pooling import POOLINGS, pool
-from .streaming import load_extraction, read_manifest
+from ..streaming import load_extraction, read_manifest
 from .torch_module import extract_from_module
 
 __all__ = [

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._validation import check_int, check_option
 from ..clouds import LayerClouds, as_layer_clouds
-from ..texts import as_texts, texts_sha256
+from ..texts import as_texts, text_position, texts_sha256
 from ._capture import Capture, match_modules, move_to_device
 from .families import base_prefix, family_of
 from .pooling import check_pooling, pool
@@ -80,7 +80,7 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
     out : str or Path, optional
         Stream each layer to ``out/layer_XXX.npy`` with a ``manifest.json``
         and return memory-mapped clouds; an interrupted run resumes (see
-        :mod:`zigzag.adapters.streaming`).
+        :mod:`zigzag.streaming`).
     overwrite : bool, default=False
         With ``out``: start over when the folder holds a different extraction.
     progress : bool, default=True
@@ -100,9 +100,10 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
 
     Examples
     --------
-    >>> model, tokenizer = zigzag.load_embedded_model()  # doctest: +SKIP
-    >>> clouds = extract(model, tokenizer, builtin_corpus(300))  # doctest: +SKIP
-    >>> clouds.n_layers  # doctest: +SKIP
+    >>> import zigzag
+    >>> model, tokenizer = zigzag.load_embedded_model()  # 6 BERT blocks, shipped with the demo extra
+    >>> clouds = extract(model, tokenizer, zigzag.builtin_corpus(8), progress=False)
+    >>> clouds.n_layers  # the embeddings and the output of each block
     7
     """
     texts = as_texts(texts, minimum=2, caller="extract")
@@ -131,6 +132,7 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
         "add_special_tokens": bool(add_special_tokens),
         "padding_side": padding_side,
         "dtype": dtype,
+        "batch_size": batch_size,
     }
     runner = BatchRunner(model, tokenizer, texts, sources, batch_size=batch_size, max_length=max_length,
                          add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
@@ -142,7 +144,7 @@ def extract(model, tokenizer, texts, *, hook="post_attention_norm", pooling="las
         yield from runner.run(reduce, start=start, progress=progress)
 
     if out is not None:
-        from .streaming import stream_to_folder
+        from ..streaming import stream_to_folder
 
         return stream_to_folder(out, names, meta, pooled, overwrite=overwrite)
     parts = [[] for _ in names]
@@ -226,15 +228,16 @@ class BatchRunner:
         self.pad_id = next((t for t in (getattr(tokenizer, "pad_token_id", None),
                                          getattr(tokenizer, "eos_token_id", None)) if t is not None), 0)
 
-    def encode(self, texts):
-        """Pad a list of texts into input_ids, attention_mask and position_ids tensors."""
+    def encode(self, texts, start: int = 0):
+        """Pad a list of texts (``self.texts[start:]`` onwards) into input_ids, attention_mask and position_ids."""
         import torch
 
         ids = self.tokenizer(list(texts), add_special_tokens=self.add_special_tokens,
                              truncation=self.max_length is not None, max_length=self.max_length)["input_ids"]
         empty = [i for i, x in enumerate(ids) if len(x) == 0]
         if empty:
-            raise ValueError(f"Texts {empty[:5]} of the batch tokenise to no token at all; remove them.")
+            where = ", ".join(text_position(self.texts, start + i) for i in empty[:5])
+            raise ValueError(f"{where}: tokenises to no token at all; remove it.")
         width = max(len(x) for x in ids)
         input_ids = torch.full((len(ids), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(ids), width), dtype=torch.long)
@@ -261,7 +264,7 @@ class BatchRunner:
         try:
             with torch.inference_mode():
                 for s in tqdm(starts, total=len(starts), disable=not progress, desc="extract", unit="batch"):
-                    input_ids, mask, position_ids = self.encode(self.texts[s:s + self.batch_size])
+                    input_ids, mask, position_ids = self.encode(self.texts[s:s + self.batch_size], s)
                     kwargs = {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
                     if "position_ids" in self.takes:
                         kwargs["position_ids"] = position_ids.to(self.device)

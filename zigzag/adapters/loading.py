@@ -46,8 +46,11 @@ def load_embedded_model(device=None):
 
     Examples
     --------
-    >>> model, tokenizer = load_embedded_model()  # doctest: +SKIP
-    >>> clouds = zigzag.extract(model, tokenizer, zigzag.texts.builtin_corpus(300))  # doctest: +SKIP
+    >>> import zigzag
+    >>> model, tokenizer = load_embedded_model()
+    >>> clouds = zigzag.extract(model, tokenizer, zigzag.builtin_corpus(8), progress=False)
+    >>> clouds.n_layers, clouds.n_points, clouds.n_features[0]
+    (7, 8, 384)
     """
     from transformers import AutoModel, AutoTokenizer
 

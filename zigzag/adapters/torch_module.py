@@ -48,8 +48,9 @@ def extract_from_module(module, inputs, modules, *, pooling="last", attention_ma
 
     Examples
     --------
-    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))  # doctest: +SKIP
-    >>> extract_from_module(net, torch.randn(20, 4), ["0", "2"]).n_features  # doctest: +SKIP
+    >>> import torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    >>> extract_from_module(net, torch.randn(20, 4), ["0", "2"], progress=False).n_features
     (8, 3)
     """
     import torch

@@ -13,16 +13,19 @@ import logging
 import os
 import sys
 
-from .. import __version__
+from .._version import __version__
 from .analysis import _add_describe, _add_plot, _add_prune_plan
 from .compute import _add_compute
+from .cycles import _add_cycles
 from .extract import _add_extract
+from .models import _add_evaluate, _add_prune
 from .run import _add_run
 
 log = logging.getLogger("zigzag")
 
 
-_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot]
+_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot, _add_cycles,
+             _add_prune, _add_evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +56,8 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, OSError, ImportError) as err:  # OSError: missing files, permissions, a locked output;
+        # ImportError: an optional package (the message names the extra)
         print(f"zigzag {args.command}: error: {err}", file=sys.stderr)
         return 2
 

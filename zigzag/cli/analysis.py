@@ -9,8 +9,9 @@ def _add_describe(sub):
     p = sub.add_parser("describe", help="descriptors of a barcode (Betti, H, S, S-bar, ILP, BRF, kappa) as JSON",
                        description="Compute every descriptor of a barcode per homology dimension and write them as JSON.")
     add_bars_argument(p)
-    p.add_argument("-o", "--output", required=True, help="output .json file")
-    p.add_argument("--dims", type=int, nargs="+", default=[0, 1, 2], help="homology dimensions (default 0 1 2)")
+    p.add_argument("-o", "--output", required=True, help="output .json file; '-' for standard output")
+    p.add_argument("--dims", type=int, nargs="+", default=None,
+                   help="homology dimensions (default: those the barcode has, 0..max_dim when it records max_dim)")
     p.add_argument("--alpha", type=float, nargs="+", default=[0.0, 1.0],
                    help="exponents of ILP and BRF (default 0 1)")
     p.add_argument("--threshold", type=float, default=0.5, help="threshold of the correlation lengths (default 0.5)")
@@ -23,15 +24,17 @@ def _add_describe(sub):
 
 def _cmd_describe(args) -> int:
     from ..descriptors import describe
+    from .common import STDOUT, check_output, write_result
 
+    check_output(args.output, text=True, what="")
     bars = load_bars(args)
     desc = describe(bars, dims=args.dims, alpha=args.alpha, threshold=args.threshold,
                     brf_index=args.brf_index, normalization=args.normalization)
-    desc.save(args.output)
-    print(f"{bars} -> {args.output}")
+    summary = write_result(args.output, desc.save, desc.dumps)
+    print(f"{bars} -> {'standard output' if args.output == STDOUT else args.output}", file=summary)
     for p in desc.dims:
         r = desc.average_similarity[p]
-        print(f"  H{p}: peak of the average similarity at layer {int(r.argmax())} ({float(r.max()):.3f})")
+        print(f"  H{p}: peak of the average similarity at layer {int(r.argmax())} ({float(r.max()):.3f})", file=summary)
     return 0
 
 
@@ -108,18 +111,21 @@ def _cmd_plot(args) -> int:
     import matplotlib.pyplot as plt
 
     from .. import plotting
-    from .._files import save_figure
+    from ..plotting import save_figure
+    from .common import check_output
 
+    check_output(args.output, text=False, what="a figure")
     bars = load_bars(args)
     dim = 1 if args.dim is None else args.dim
     if args.kind == "diagram":
-        fig = plotting.plot_diagram(bars, dims=args.dim)
+        ax = plotting.plot_diagram(bars, dims=args.dim)
     elif args.kind == "betti":
-        fig = plotting.plot_betti(bars, dims=args.dim)
+        ax = plotting.plot_betti(bars, dims=args.dim)
     elif args.kind == "profile":
-        fig = plotting.plot_profile(bars, q=args.qs or [0.9, 0.8], dim=dim)
+        ax = plotting.plot_profile(bars, q=args.qs or [0.9, 0.8], dim=dim)
     else:
-        fig = getattr(plotting, f"plot_{args.kind}")(bars, dim)
+        ax = getattr(plotting, f"plot_{args.kind}")(bars, dim)
+    fig = ax.figure
     save_figure(fig, args.output, dpi=args.dpi)
     plt.close(fig)
     print(f"{args.kind} of {bars} -> {args.output}")

@@ -14,6 +14,8 @@ def _add_extract(sub):
     src.add_argument("--builtin", type=int, metavar="N", help="N sentences of the built-in corpus")
     p.add_argument("--field", default="text", help="JSON field of a .jsonl file (default text)")
     p.add_argument("--column", default="text", help="column of a .csv file (default text)")
+    p.add_argument("--dedupe", action="store_true",
+                   help="keep only the first of repeated texts (default: keep them and warn)")
     p.add_argument("--out", required=True, help="output folder (read it with 'zigzag compute DIR')")
     p.add_argument("--hook", default="post_attention_norm",
                    help="post_attention_norm (default), residual, or a module-name pattern such as 'layers.*.mlp'")
@@ -38,7 +40,7 @@ def _cmd_extract(args) -> int:
     from ..adapters import extract
     from ..texts import builtin_corpus, load_texts
 
-    texts = builtin_corpus(args.builtin) if args.builtin is not None else load_texts(args.texts, field=args.field, column=args.column)
+    texts = builtin_corpus(args.builtin) if args.builtin is not None else load_texts(args.texts, field=args.field, column=args.column, dedupe=args.dedupe)
     from ..adapters.loading import load_model
 
     model, tokenizer = load_model(args.model, dtype=args.model_dtype, revision=args.revision, with_head=False)

@@ -16,7 +16,12 @@ def _add_run(sub):
                                    "bundled all-MiniLM-L6-v2 and the built-in corpus.")
     p.add_argument("--model", default=d.model,
                    help="a local model folder, a hub name in the local cache, or 'embedded' (default)")
-    p.add_argument("--texts", default=d.texts, help="a .txt (one per line), .jsonl or .csv file; default: built-in corpus")
+    p.add_argument("--texts", default=d.texts, help="a .txt (one per line), .jsonl (--field) or .csv (--column) file; "
+                                                   "default: built-in corpus")
+    p.add_argument("--field", default=d.text_field, help=f"JSON field of a .jsonl file (default {d.text_field})")
+    p.add_argument("--column", default=d.text_column, help=f"column of a .csv file (default {d.text_column})")
+    p.add_argument("--dedupe", action="store_true", default=d.dedupe,
+                   help="keep only the first of repeated texts (default: keep them and warn)")
     p.add_argument("--n-texts", type=int, default=d.n_texts, help=f"number of texts (default {d.n_texts})")
     p.add_argument("--hook", default=d.hook, help=f"hook point or module pattern (default {d.hook})")
     p.add_argument("--pooling", default=None,
@@ -42,7 +47,8 @@ def _cmd_run(args) -> int:
     from ..report import RunConfig, run_report
 
     pooling = int(args.pooling) if args.pooling and args.pooling.lstrip("-").isdigit() else args.pooling
-    config = RunConfig(model=args.model, texts=args.texts, n_texts=args.n_texts, hook=args.hook, pooling=pooling,
+    config = RunConfig(model=args.model, texts=args.texts, text_field=args.field, text_column=args.column,
+                       dedupe=args.dedupe, n_texts=args.n_texts, hook=args.hook, pooling=pooling,
                        k=args.k, max_dim=args.max_dim, q=tuple(args.q or (0.9, 0.8)), blocks=args.blocks,
                        evaluate=args.evaluate, out=args.out, seed=args.seed, batch_size=args.batch_size,
                        max_length=args.max_length, device=args.device)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_barcode, check_float, check_int, check_option
+from .._validation import check_float, check_int, check_option
+from ..barcode import check_barcode
 from ._kernels import (BRF_INDEX, NORMALIZATIONS, _average, _birth_persistence, _brf,
                        _histogram, _ilp, _safe_div, _similarity)
 
@@ -29,8 +30,9 @@ def birth_death_histogram(barcode, dim: int = 1) -> np.ndarray:
 
     Examples
     --------
-    >>> bars = Barcode.from_arrays([1], [2], [5], n_layers=3)   # doctest: +SKIP
-    >>> birth_death_histogram(bars, 1)[1, 3]                      # doctest: +SKIP
+    >>> from zigzag import Barcode
+    >>> bars = Barcode.from_arrays([1], [2], [5], n_layers=3)  # steps [2, 5): layers 1 and 2
+    >>> int(birth_death_histogram(bars, 1)[1, 3])
     1
     """
     check_barcode(barcode, "birth_death_histogram")

@@ -5,14 +5,52 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 
-from .._files import jsonable, write_json
-from .._validation import check_alphas, check_barcode, check_dims, check_float, check_option
+from .._files import json_text, jsonable, write_text
+from .._frozen import FrozenRecord
+from .._validation import check_alphas, check_dims, check_float, check_option, computed_dims
+from ..barcode import MAX_LAYERS, check_barcode
 from ._kernels import (ALPHA_CURVES, BRF_INDEX, CURVES, MATRICES, NORMALIZATIONS, _average, _birth_persistence, _brf,
                        _histogram, _ilp, _safe_div, _similarity)
+
+
+FORMAT = "zigzag-descriptors"
+#: Version written; versions read (files written before versions existed count as 1).
+FORMAT_VERSION = 1
+READ_VERSIONS = (1,)
+_SCALARS = {"n_layers": int, "dims": list, "alpha": list, "threshold": (int, float), "brf_index": str,
+            "normalization": str}
+
+
+def _check_payload(data) -> None:
+    """Raise a ValueError naming what is wrong with a descriptors dict read from a file."""
+    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+        raise ValueError(f"not a descriptors file: expected 'format': {FORMAT!r}.")
+    version = data.get("format_version", 1)
+    if version not in READ_VERSIONS or isinstance(version, bool):
+        raise ValueError(f"format_version {version!r} is not one this zigzag reads (versions "
+                         f"{', '.join(map(str, READ_VERSIONS))}); it was written by a newer zigzag: upgrade "
+                         "(pip install -U zigzag-tda).")
+    missing = [key for key in (*_SCALARS, *CURVES, *MATRICES) if key not in data]
+    if missing:
+        raise ValueError(f"keys {missing} are missing; the file is damaged or was not written by zigzag describe.")
+    for key, types in _SCALARS.items():
+        if isinstance(data[key], bool) or not isinstance(data[key], types):
+            raise ValueError(f"{key!r} has the wrong type ({type(data[key]).__name__} {data[key]!r:.40}).")
+    if not 1 <= data["n_layers"] <= MAX_LAYERS:
+        raise ValueError(f"'n_layers' must be from 1 to {MAX_LAYERS:,}; got {data['n_layers']}.")
+    for key in ("dims", "alpha"):
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in data[key]):
+            raise ValueError(f"{key!r} must be a list of numbers; got {data[key]!r:.60}.")
+    if data["brf_index"] not in BRF_INDEX or data["normalization"] not in NORMALIZATIONS:
+        raise ValueError(f"'brf_index' must be one of {BRF_INDEX} and 'normalization' one of {NORMALIZATIONS}; got "
+                         f"{data['brf_index']!r:.20} and {data['normalization']!r:.20}.")
+    if not isinstance(data.get("params", {}), Mapping):
+        raise ValueError("'params' must be a JSON object.")
 
 
 def _frozen(mapping) -> Mapping:
@@ -25,7 +63,7 @@ def _frozen(mapping) -> Mapping:
 
 
 @dataclass(frozen=True, eq=False)
-class Descriptors:
+class Descriptors(FrozenRecord):
     """Every descriptor of a barcode, per homology dimension, with the parameters that made them.
 
     Built by :func:`describe`. Each descriptor field maps a homology
@@ -138,7 +176,8 @@ class Descriptors:
     def to_dict(self) -> dict:
         """Plain, JSON-ready dict: parameters, then each descriptor keyed by dimension (as a string)."""
         out = {
-            "format": "zigzag-descriptors",
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
             "n_layers": self.n_layers,
             "dims": list(self.dims),
             "alpha": list(self.alpha),
@@ -153,26 +192,58 @@ class Descriptors:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Descriptors":
-        """Inverse of :meth:`to_dict`."""
-        if data.get("format") != "zigzag-descriptors":
-            raise ValueError("Not a descriptors dict: expected 'format': 'zigzag-descriptors'.")
-        arrays = {name: {int(p): np.asarray(v) for p, v in data[name].items()} for name in CURVES + MATRICES}
+        """Inverse of :meth:`to_dict`, checking every key, type and shape.
+
+        Raises
+        ------
+        ValueError
+            Not a descriptors dict, a ``format_version`` from a newer zigzag,
+            or keys missing or of the wrong type or shape.
+        """
+        _check_payload(data)
+        n, dims, n_alpha = data["n_layers"], [int(p) for p in data["dims"]], len(data["alpha"])
+        arrays = {}
+        for name in CURVES + MATRICES:
+            shape = {"histogram": (n, n + 1), "similarity": (n, n), "ilp": (n_alpha, n), "brf": (n_alpha, n)}.get(name, (n,))
+            values = data[name]
+            if not isinstance(values, Mapping) or sorted(values) != sorted(str(p) for p in dims):
+                raise ValueError(f"descriptors: {name!r} must map each of the dims {dims} (as strings) to values; "
+                                 f"found {sorted(values) if isinstance(values, Mapping) else type(values).__name__}.")
+            arrays[name] = {}
+            for p in dims:
+                array = np.asarray(values[str(p)]) if isinstance(values[str(p)], list) else np.asarray(None)
+                if array.shape != shape or array.dtype.kind not in "iuf":
+                    raise ValueError(f"descriptors: {name}[{p}] must be numbers of shape {shape} for n_layers={n}; "
+                                     f"found shape {array.shape} of {array.dtype}.")
+                arrays[name][p] = array
         return cls(
-            n_layers=int(data["n_layers"]), dims=data["dims"], alpha=data["alpha"],
-            threshold=float(data["threshold"]), brf_index=data["brf_index"],
-            normalization=data["normalization"], params=data.get("params", {}), **arrays,
+            n_layers=n, dims=dims, alpha=data["alpha"], threshold=float(data["threshold"]),
+            brf_index=data["brf_index"], normalization=data["normalization"], params=data.get("params", {}), **arrays,
         )
+
+    def dumps(self) -> str:
+        """The text :meth:`save` writes: strict JSON (a non-finite value is an error, never ``NaN``)."""
+        return json_text(self.to_dict(), what="the descriptors")
 
     def save(self, path):
         """Write :meth:`to_dict` as JSON (atomically); returns the path."""
-        return write_json(path, self.to_dict())
+        return write_text(path, self.dumps())
 
     @classmethod
     def load(cls, path) -> "Descriptors":
-        """Read a file written by :meth:`save`."""
-        from pathlib import Path
-
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a file written by :meth:`save`; a damaged file or one from a newer zigzag is a ValueError."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"No descriptors file at {path}.")
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{path} is not valid JSON ({str(err).splitlines()[0][:80]}); it is damaged or cut "
+                             "short. Write it again with 'zigzag describe'.") from None
+        try:
+            return cls.from_dict(data)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
 
     def to_records(self) -> list:
         """The curves as a tidy list of dicts, one per (descriptor, dim, alpha, layer).
@@ -208,15 +279,17 @@ class Descriptors:
                                          columns=["descriptor", "dim", "alpha", "layer", "relative_depth", "value"])
 
 
-def describe(barcode, dims=(0, 1, 2), alpha=(0.0, 1.0), *, threshold: float = 0.5, brf_index: str = "birth",
+def describe(barcode, dims=None, alpha=(0.0, 1.0), *, threshold: float = 0.5, brf_index: str = "birth",
              normalization: str = "column") -> Descriptors:
-    """Compute every descriptor of SPEC §5 for the given homology dimensions.
+    """Compute every descriptor (docs/descriptors.md) for the given homology dimensions.
 
     Parameters
     ----------
     barcode : Barcode
-    dims : int or iterable of int, default=(0, 1, 2)
-        Homology dimensions p. Dimensions without bars give zero curves.
+    dims : int or iterable of int, optional
+        Homology dimensions p. Default: the dimensions the barcode has,
+        ``0 .. params["max_dim"]`` when it records one (``zigzag.compute``
+        does), else those with bars. Dimensions without bars give zero curves.
     alpha : float or iterable of float >= 0, default=(0.0, 1.0)
         Exponents of ``ILP_{p,alpha}`` and ``BRF_{p,alpha}``.
     threshold : float in [0, 1], default=0.5
@@ -232,12 +305,18 @@ def describe(barcode, dims=(0, 1, 2), alpha=(0.0, 1.0), *, threshold: float = 0.
 
     Examples
     --------
-    >>> desc = zigzag.describe(bars, dims=(1,))         # doctest: +SKIP
-    >>> int(desc.average_similarity[1].argmax())          # doctest: +SKIP
-    23
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([1, 1, 1], [0, 2, 2], [7, 5, 3], n_layers=4, params={"max_dim": 1})
+    >>> desc = zigzag.describe(bars)
+    >>> desc.dims
+    (0, 1)
+    >>> desc.betti[1].tolist()
+    [1, 3, 2, 1]
+    >>> int(desc.average_similarity[1].argmax())
+    1
     """
     check_barcode(barcode, "describe")
-    dims = check_dims(dims, "describe")
+    dims = computed_dims(barcode) if dims is None else check_dims(dims, "describe")
     alphas = check_alphas(alpha, "describe")
     threshold = check_float(threshold, "threshold", low=0.0, high=1.0, caller="describe")
     brf_index = check_option(brf_index, "brf_index", BRF_INDEX, caller="describe")

@@ -59,9 +59,12 @@ class DescriptorVectorizer:
 
     Examples
     --------
-    >>> vec = DescriptorVectorizer(dims=(1,), n_points=16)      # doctest: +SKIP
-    >>> X = vec.fit_transform([bars_a, bars_b])                   # doctest: +SKIP
-    >>> X.shape                                                   # doctest: +SKIP
+    >>> from zigzag import Barcode
+    >>> bars_a = Barcode.from_arrays([1, 1], [0, 2], [5, 5], n_layers=3)
+    >>> bars_b = Barcode.from_arrays([1, 1, 1], [0, 2, 4], [9, 5, 9], n_layers=5)
+    >>> vec = DescriptorVectorizer(dims=(1,), n_points=16)
+    >>> X = vec.fit_transform([bars_a, bars_b])
+    >>> X.shape
     (2, 48)
     """
 
@@ -92,6 +95,14 @@ class DescriptorVectorizer:
                 raise ValueError(f"Invalid parameter {name!r} for DescriptorVectorizer; valid ones are {valid}.")
             setattr(self, name, value)
         return self
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags (>= 1.6): a transformer whose input is a list of barcodes, not an array."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    transformer_tags=TransformerTags(preserves_dtype=[]), requires_fit=True,
+                    input_tags=InputTags(one_d_array=False, two_d_array=False))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -184,8 +195,9 @@ class DescriptorVectorizer:
         return out
 
     def fit_transform(self, X, y=None) -> np.ndarray:
-        """``fit(X).transform(X)``."""
-        return self.fit(X, y).transform(X)
+        """``fit(X).transform(X)``, reading ``X`` once (it may be a generator)."""
+        items = self._as_list(X)
+        return self.fit(items, y).transform(items)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the output columns (``"<curve>_H<p>@<relative depth>"``)."""

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .._frozen import FrozenRecord
 from .._validation import check_int, check_option
 from ..knn import knn_indices
 from ..texts import as_texts
@@ -21,7 +22,7 @@ __all__ = ["Evaluation", "evaluate", "knn_overlap"]
 
 
 @dataclass(frozen=True, eq=False)
-class Evaluation:
+class Evaluation(FrozenRecord):
     """Full vs pruned model on the same texts.
 
     Attributes

@@ -45,8 +45,12 @@ def prune_model(model, blocks, *, copy: bool = True):
 
     Examples
     --------
-    >>> small = prune_model(model, [20, 21, 22])  # doctest: +SKIP
-    >>> small.save_pretrained("pruned")  # doctest: +SKIP
+    >>> from transformers import LlamaConfig, LlamaForCausalLM
+    >>> config = LlamaConfig(vocab_size=32, hidden_size=16, intermediate_size=32, num_hidden_layers=6,
+    ...                      num_attention_heads=2, num_key_value_heads=1)
+    >>> small = prune_model(LlamaForCausalLM(config), [2, 3, 4])
+    >>> small.config.num_hidden_layers, small.config.zigzag_kept_blocks
+    (3, [0, 1, 5])
     """
     from ..adapters.families import family_of
 

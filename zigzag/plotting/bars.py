@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from .._validation import check_dims
-from .._validation import check_barcode, check_option
-from ._style import _descriptors, _axes, _dim_color, _layer_ticks
+from .._validation import check_dims, check_option
+from ..barcode import check_barcode
+from ._style import _axes, _bars, _default_dims, _descriptors, _dim_color, _layer_ticks, _title
 
 
 # ---------------------------------------------------------------- persistence diagram
@@ -18,14 +17,22 @@ def plot_diagram(barcode, dims=None, *, ax=None, jitter: float = 0.12, **style):
     growing with the logarithm of the number of bars there; one colour per
     dimension, dimensions side by side (shifted by ``jitter`` layers). Bars
     still alive at the last layer (death layer n) sit on a separate "alive at
-    the end" line above the plot. Layer-level bars only.
+    the end" line above the plot.
+
+    Only layer-level bars are drawn: a bar that lives only inside one link
+    step (an intersection, ``birth_layer == death_layer``) has no extent in
+    layer units. The legend gives, per dimension, how many bars are drawn
+    and how many the barcode holds.
 
     Parameters
     ----------
     barcode : Barcode
     dims : int or iterable of int, optional
-        Homology dimensions; default all with bars.
+        Homology dimensions. Default: those with bars, none above the
+        barcode's ``max_dim`` (``params["max_dim"]``), whose bars would be
+        artefacts of the truncated complexes.
     ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
     jitter : float, default=0.12
         Horizontal shift between dimensions, in layers (0 to overlay them).
     **style
@@ -33,25 +40,38 @@ def plot_diagram(barcode, dims=None, *, ax=None, jitter: float = 0.12, **style):
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([0, 1, 1], [0, 0, 1], [5, 3, 2], n_layers=3)
+    >>> ax = zigzag.plot_diagram(bars)  # the H1 bar on steps [1, 2) lives inside one intersection
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['$H_0$: 1 bar', '$H_1$: 1 of 2 bars']
     """
     check_barcode(barcode, "plot_diagram")
-    dims = barcode.dims if dims is None else check_dims(dims, "plot_diagram")
+    dims = _default_dims(barcode) if dims is None else check_dims(dims, "plot_diagram")
     ax = _axes(ax, (5.0, 4.6))
     n = barcode.n_layers
     end_y = n + 1.5
     selected = [barcode.select(p, layer_level=True) for p in dims]
+    hidden = 0
     # the dimension with the most bars goes at the back, so the rarer ones stay visible
     back_to_front = np.argsort([-len(bars) for bars in selected], kind="stable")
     for z, k in enumerate(back_to_front):
         p, bars = dims[k], selected[k]
+        total = int(np.sum(barcode.dimension == p))
+        hidden += total - len(bars)
         if not len(bars):
             continue
         pairs, counts = np.unique(np.column_stack([bars.birth_layer, bars.death_layer]), axis=0, return_counts=True)
         x = pairs[:, 0] + (k - (len(dims) - 1) / 2) * jitter
         y = np.where(pairs[:, 1] == n, end_y, pairs[:, 1]).astype(float)
+        label = f"$H_{p}$: {_bars(len(bars))}" if total == len(bars) else f"$H_{p}$: {len(bars):,} of {_bars(total)}"
         kwargs = {"s": 4 + 6 * np.log2(counts), "color": _dim_color(p), "alpha": 0.8, "linewidths": 0,
-                  "label": f"$H_{p}$ ({len(bars):,} bars)", "zorder": 2 + z}
+                  "label": label, "zorder": 2 + z}
         kwargs.update(style)
         ax.scatter(x, y, **kwargs)
     ax.plot([-0.5, n - 0.5], [-0.5, n - 0.5], color="0.6", lw=0.8, zorder=0)
@@ -65,15 +85,18 @@ def plot_diagram(barcode, dims=None, *, ax=None, jitter: float = 0.12, **style):
     _layer_ticks(ax.xaxis, n)
     ax.set_xlabel("birth layer (layer index)")
     ax.set_ylabel("death layer (first layer without the bar)")
-    ax.set_title(f"Persistence diagram ({n} layers)")
+    ax.set_title(_title(f"persistence diagram in layers ({n} layers)", barcode.params))
     if ax.collections:
         handles, labels = ax.get_legend_handles_labels()
         order = np.argsort([int(label.split("_")[1].split("$")[0]) for label in labels])
+        note = "marker area ~ log(count)"
+        if hidden:
+            note += f"\nnot drawn: {_bars(hidden)} inside\none link step (no layer extent)"
         legend = ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower right",
-                           fontsize="small", title="marker area ~ log(count)", title_fontsize="x-small")
+                           fontsize="small", title=note, title_fontsize="x-small")
         for handle in legend.legend_handles:
             handle.set_sizes([30])
-    return ax.figure
+    return ax
 
 
 # ---------------------------------------------------------------- barcode
@@ -88,6 +111,7 @@ def plot_barcode(barcode, dim: int = 1, *, ax=None, max_bars: int | None = 500, 
     barcode : Barcode
     dim : int, default=1
     ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
     max_bars : int or None, default=500
         None draws all bars.
     **style
@@ -95,7 +119,15 @@ def plot_barcode(barcode, dim: int = 1, *, ax=None, max_bars: int | None = 500, 
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([1, 1], [0, 2], [5, 3], n_layers=3)
+    >>> zigzag.plot_barcode(bars, 1).get_title()
+    '$H_1$ barcode (2 bars)'
     """
     from matplotlib.collections import LineCollection
 
@@ -121,9 +153,9 @@ def plot_barcode(barcode, dim: int = 1, *, ax=None, max_bars: int | None = 500, 
     _layer_ticks(ax.xaxis, n)
     ax.set_xlabel("layer index")
     ax.set_ylabel("bar (sorted by birth layer)")
-    shown = f"longest {len(rows):,} of {total:,}" if len(rows) < total else f"{total:,}"
-    ax.set_title(f"$H_{dim}$ barcode ({shown} bars)")
-    return ax.figure
+    shown = f"longest {len(rows):,} of {_bars(total)}" if len(rows) < total else _bars(total)
+    ax.set_title(_title(f"$H_{dim}$ barcode ({shown})", barcode.params))
+    return ax
 
 
 # ---------------------------------------------------------------- histogram
@@ -138,7 +170,9 @@ def plot_histogram(barcode, dim: int = 1, *, view: str = "persistence", ax=None,
     view : {"persistence", "death"}, default="persistence"
         y axis: persistence ``d - b`` in layers, or the death layer d.
     ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
     colorbar : bool, default=True
+        Add a colour bar beside ``ax`` (taking room from it).
     cmap : str, default="viridis"
         A perceptually uniform, colour-blind-safe map.
     **style
@@ -146,11 +180,17 @@ def plot_histogram(barcode, dim: int = 1, *, view: str = "persistence", ax=None,
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Empty cells are left blank.
+    matplotlib.axes.Axes
+        The axes drawn on; empty cells are left blank.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([1, 1], [0, 2], [5, 3], n_layers=3)
+    >>> zigzag.plot_histogram(bars, 1, colorbar=False).get_ylabel()
+    'persistence (layers)'
     """
     from matplotlib.colors import LogNorm
-
 
     view = check_option(view, "view", ("persistence", "death"), caller="plot_histogram")
     desc = _descriptors(barcode, dim, "plot_histogram")
@@ -171,7 +211,7 @@ def plot_histogram(barcode, dim: int = 1, *, view: str = "persistence", ax=None,
     _layer_ticks(ax.yaxis, n)
     ax.set_xlabel("birth layer (layer index)")
     ax.set_ylabel("persistence (layers)" if view == "persistence" else "death layer (layer index)")
-    ax.set_title(f"$H_{dim}$ bars: birth × {view}")
+    ax.set_title(_title(f"$H_{dim}$ bars: birth × {view}", desc.params))
     if colorbar:
         ax.figure.colorbar(mesh, ax=ax, label="number of bars (log scale)")
-    return ax.figure
+    return ax

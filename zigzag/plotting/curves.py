@@ -6,13 +6,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..barcode import Barcode
+from .._validation import check_dims, check_option
+from ..barcode import Barcode, check_barcode
 from ..descriptors import CURVES, Descriptors, describe
-from .._validation import check_dims
 from ..pipeline import SubsetDescriptors
 from ..pruning import PrunePlan, prune_plans
-from .._validation import check_barcode, check_option
-from ._style import _descriptors, CURVE_LABELS, LINE_COLORS, _axes, _dim_color, _layer_ticks
+from ._style import (CURVE_LABELS, CURVE_NAMES, LINE_COLORS, PLAN_SHADES, _axes, _default_dims, _descriptors,
+                     _dim_color, _layer_ticks, _model_name, _title)
 
 
 def plot_betti(barcode, dims=None, *, ax=None, logy: bool = False, **style):
@@ -22,8 +22,10 @@ def plot_betti(barcode, dims=None, *, ax=None, logy: bool = False, **style):
     ----------
     barcode : Barcode or Descriptors
     dims : int or iterable of int, optional
-        Default: the barcode's dimensions (the descriptors' dims).
+        Default: the dimensions with bars, none above the barcode's
+        ``max_dim`` (the descriptors' dims for :class:`Descriptors`).
     ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
     logy : bool, default=False
         Log scale on the count axis (useful when beta_0 and beta_1 differ a lot).
     **style
@@ -31,14 +33,23 @@ def plot_betti(barcode, dims=None, *, ax=None, logy: bool = False, **style):
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([0, 1, 1], [0, 0, 2], [5, 3, 5], n_layers=3)
+    >>> ax = zigzag.plot_betti(bars)
+    >>> [line.get_ydata().tolist() for line in ax.lines]  # beta_0, beta_1
+    [[1, 1, 1], [1, 2, 1]]
     """
     if isinstance(barcode, Descriptors):
         desc = barcode
         dims = desc.dims if dims is None else check_dims(dims, "plot_betti")
     else:
         check_barcode(barcode, "plot_betti")
-        dims = (barcode.dims or (0,)) if dims is None else check_dims(dims, "plot_betti")
+        dims = (_default_dims(barcode) or (0,)) if dims is None else check_dims(dims, "plot_betti")
         desc = describe(barcode, dims=dims)
     ax = _axes(ax, (5.5, 3.6))
     layers = np.arange(desc.n_layers)
@@ -52,22 +63,23 @@ def plot_betti(barcode, dims=None, *, ax=None, logy: bool = False, **style):
     _layer_ticks(ax.xaxis, desc.n_layers)
     ax.set_xlabel("layer index")
     ax.set_ylabel("Betti number (layer-level bars)")
-    ax.set_title("Betti curves")
+    ax.set_title(_title("Betti curves (bars alive at each layer)", desc.params))
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
-    return ax.figure
+    return ax
 
 
 # ---------------------------------------------------------------- similarity heatmap
 def plot_similarity(barcode, dim: int = 1, *, ax=None, normalize: bool = True, colorbar: bool = True,
                     cmap: str = "viridis", **style):
-    """Heatmap of ``S_p(i, j) / beta_p(i)`` (row i: share of layer i's cycles alive through layer j).
+    """Heatmap of ``P_p(i, j) = S_p(i, j) / beta_p(i)``: the share of layer i's cycles alive through layer j.
 
     Parameters
     ----------
     barcode : Barcode or Descriptors
     dim : int, default=1
     ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
     normalize : bool, default=True
         False shows the raw counts ``S_p(i, j)``.
     colorbar : bool, default=True
@@ -77,7 +89,16 @@ def plot_similarity(barcode, dim: int = 1, *, ax=None, normalize: bool = True, c
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([1, 1], [0, 2], [5, 5], n_layers=3)
+    >>> ax = zigzag.plot_similarity(bars, 1, colorbar=False)
+    >>> ax.get_title()
+    'inter-layer persistence $P_1(i, j)$'
     """
     desc = _descriptors(barcode, dim, "plot_similarity")
     values = desc.persistence_matrix(dim) if normalize else np.asarray(desc.similarity[dim], dtype=float)
@@ -94,11 +115,16 @@ def plot_similarity(barcode, dim: int = 1, *, ax=None, normalize: bool = True, c
     _layer_ticks(ax.yaxis, n)
     ax.set_xlabel("layer j (layer index)")
     ax.set_ylabel("layer i (layer index)")
-    label = f"$S_{dim}(i, j) / \\beta_{dim}(i)$" if normalize else f"$S_{dim}(i, j)$ (bars)"
-    ax.set_title(f"Persistence similarity {label}")
+    if normalize:
+        label = f"$P_{dim}(i, j) = S_{dim}(i, j) / \\beta_{dim}(i)$"
+        what = f"inter-layer persistence $P_{dim}(i, j)$"
+    else:
+        label = f"$S_{dim}(i, j)$ (bars)"
+        what = f"persistence similarity $S_{dim}(i, j)$"
+    ax.set_title(_title(what, desc.params))
     if colorbar:
         ax.figure.colorbar(mesh, ax=ax, label=label)
-    return ax.figure
+    return ax
 
 
 # ---------------------------------------------------------------- curves over relative depth
@@ -118,6 +144,7 @@ def plot_curves(results, curve: str = "average_similarity", dim: int = 1, *, alp
         For ``ilp``/``brf``: the exponent (barcodes are described with it;
         default 1.0 for barcodes, the first one for descriptors).
     ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
     relative : bool, default=True
         x axis in relative depth ``l / (n-1)`` (models of different depth
         line up); False for the layer index.
@@ -126,14 +153,24 @@ def plot_curves(results, curve: str = "average_similarity", dim: int = 1, *, alp
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> a = zigzag.Barcode.from_arrays([1, 1], [0, 2], [5, 5], n_layers=3)
+    >>> b = zigzag.Barcode.from_arrays([1, 1, 1], [0, 2, 4], [9, 5, 9], n_layers=5)
+    >>> ax = zigzag.plot_curves({"three layers": a, "five layers": b}, "average_similarity")
+    >>> [line.get_xdata().tolist() for line in ax.lines]
+    [[0.0, 0.5, 1.0], [0.0, 0.25, 0.5, 0.75, 1.0]]
     """
 
     check_option(curve, "curve", CURVES, caller="plot_curves")
     if not isinstance(results, Mapping):
         results = {"": results}
     ax = _axes(ax, (5.5, 3.6))
-    notes = set()
+    notes, described = set(), []
     for k, (label, item) in enumerate(results.items()):
         std = None
         if isinstance(item, SubsetDescriptors):
@@ -143,6 +180,7 @@ def plot_curves(results, curve: str = "average_similarity", dim: int = 1, *, alp
         if not isinstance(item, Descriptors):
             raise TypeError(f"plot_curves: entry {label!r} is a {type(item).__name__}; "
                             "expected a Barcode, Descriptors or SubsetDescriptors.")
+        described.append(item)
         if curve == "brf":
             notes.add("at birth layer" if item.brf_index == "birth" else "at last layer alive")
         if curve.startswith("correlation_length"):
@@ -162,11 +200,14 @@ def plot_curves(results, curve: str = "average_similarity", dim: int = 1, *, alp
     if not relative:
         ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel(CURVE_LABELS[curve].replace("{P", "{" + str(dim)))
-    ax.set_title(", ".join([f"$H_{dim}$"] + sorted(notes)))
+    models = {_model_name(item.params) for item in described}
+    what = f"{CURVE_NAMES[curve]} of $H_{dim}$ over {'relative depth' if relative else 'layers'}"
+    title = _title(what, described[0].params) if len(models) == 1 and not any(map(str, results)) else what
+    ax.set_title("\n".join([title] + ([", ".join(sorted(notes))] if notes else [])))
     if any(str(label) for label in results):
         ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
-    return ax.figure
+    return ax
 
 
 # ---------------------------------------------------------------- pruning profile
@@ -184,14 +225,23 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
         Exact block counts (ignored when plans are given).
     dim : int, default=1
     ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
     **style
         Passed to ``ax.plot`` for the profile.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        One shaded band per contiguous run of removed blocks, the widest
+    matplotlib.axes.Axes
+        The axes drawn on: one shaded band per contiguous run of removed blocks, the widest
         plan at the back; a dashed line at ``q * max r`` per tolerance.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> bars = zigzag.Barcode.from_arrays([1, 1, 1, 1], [0, 1, 2, 4], [7, 5, 3, 7], n_layers=4)
+    >>> ax = zigzag.plot_profile(bars, q=(0.9, 0.8))
+    >>> [text.get_text() for text in ax.get_legend().get_texts()][:2]
+    ['q=0.8: remove 2 of 3', 'q=0.9: remove 1 of 3']
     """
     if isinstance(source, Barcode):
         plans = prune_plans(source, q=q, blocks=blocks, dim=dim)
@@ -207,11 +257,10 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
     ax = _axes(ax, (6.0, 3.6))
     layers = np.arange(r.size)
     # nested plans: the widest at the back in the lightest shade, narrower ones darker on top
-    shade = ("#56B4E9", "#0072B2", "#009E73", "#CC79A7", "#E69F00")
     order = sorted(range(len(plans)), key=lambda i: -plans[i].n_removed)
     for rank, i in enumerate(order):
         plan = plans[i]
-        color = shade[rank % len(shade)]
+        color = PLAN_SHADES[rank % len(PLAN_SHADES)]
         for n_run, (a, b) in enumerate(plan.ranges()):
             ax.axvspan(a - 0.5, b + 0.5, color=color, alpha=0.35, lw=0, zorder=rank,
                        label=f"{plan.label}: remove {plan.n_removed} of {plan.n_blocks}" if n_run == 0 else None)
@@ -226,9 +275,9 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
     ax.set_xlim(-0.5, r.size - 0.5)
     ax.set_ylim(0, np.nanmax(r) * 1.15 if np.nanmax(r) > 0 else 1)
     _layer_ticks(ax.xaxis, r.size)
-    ax.set_xlabel(f"layer index (block 0..{r.size - 2}; {r.size - 1} = final representation, never removed)")
+    ax.set_xlabel(f"layer index\n(blocks 0..{r.size - 2}; {r.size - 1} = final representation, never removed)")
     ax.set_ylabel(r"$\bar S_{%d}$" % dim)
-    ax.set_title("Pruning profile and removed blocks")
+    ax.set_title(_title("pruning profile and removed blocks", plans[0].params))
     ax.legend(fontsize="small", loc="lower center")
     ax.grid(alpha=0.3)
-    return ax.figure
+    return ax
