@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_core.py                       # N = 2000, 5000, 10000, 20000
     python benchmarks/bench_core.py --sizes 10000 --json bench.json
+    python benchmarks/bench_core.py --sizes 1000 --classic     # also the classic engine (slow)
 
 The trajectory (`moving_trajectory`) is built to give a barcode as large as a
 real model's: at N = 10,000 points, D = 256, 33 layers, k = 5 and H0-H1 it has
@@ -53,17 +54,18 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_one(n_points: int, n_layers: int, dim: int, k: int, max_dim: int) -> dict:
+def run_one(n_points: int, n_layers: int, dim: int, k: int, max_dim: int, classic: bool = False) -> dict:
     import numpy as np
 
     t0 = time.perf_counter()
-    from zigzag import _knn_kernels, reduction
+    from zigzag.engines import reduction
+    from zigzag.knn import kernels as knn_kernels
     from zigzag.pipeline import compute, warm_up
 
     t1 = time.perf_counter()
     warm_up()  # loads the kernels from numba's cache; a compile here would count as a miss
     t2 = time.perf_counter()
-    kernels = [_knn_kernels.update_strip, _knn_kernels.refine, reduction._reduce, reduction._union_find]
+    kernels = [knn_kernels.update_strip, knn_kernels.refine, reduction._reduce, reduction._union_find]
     misses = sum(sum(f.stats.cache_misses.values()) for f in kernels)
     clouds = moving_trajectory(n_layers, n_points, dim)
     bars = compute(clouds, k=k, max_dim=max_dim, progress=False)
@@ -96,7 +98,7 @@ def run_one(n_points: int, n_layers: int, dim: int, k: int, max_dim: int) -> dic
         start = time.perf_counter()
         strip = products._strip(first)
         middle = time.perf_counter()
-        _knn_kernels.update_strip(strip, first, bound.sq32, vals, idx, thr)
+        knn_kernels.update_strip(strip, first, bound.sq32, vals, idx, thr)
         gemm_s += middle - start
         select_s += time.perf_counter() - middle
     start = time.perf_counter()
@@ -105,7 +107,7 @@ def run_one(n_points: int, n_layers: int, dim: int, k: int, max_dim: int) -> dic
                            "whole_layer_s": time.perf_counter() - start, "uncertified_rows": uncertified}
 
     # the fast engine's parts, on the schedule the pipeline builds
-    from zigzag.cone import bars_from_pairs, cone_matrix
+    from zigzag.engines.cone import bars_from_pairs, cone_matrix
     from zigzag.engines import _import_dionysus, zigzag_bars
     from zigzag.filtration import zigzag_schedule
     from zigzag.pipeline import layer_complexes
@@ -141,6 +143,11 @@ def run_one(n_points: int, n_layers: int, dim: int, k: int, max_dim: int) -> dic
     reference = zigzag_bars(schedule, max_dim=max_dim, engine="dionysus")
     result["identical_bars"] = all(np.array_equal(fast[key], reference[key]) for key in fast) and \
         len(bars) == len(fast["dimension"])
+    if classic:
+        start = time.perf_counter()
+        slow = zigzag_bars(schedule, max_dim=max_dim, engine="classic")
+        result["classic_s"] = time.perf_counter() - start
+        result["classic_identical"] = all(np.array_equal(fast[key], slow[key]) for key in fast)
     result["peak_total_mb"] = _peak_mb()
     return result
 
@@ -165,11 +172,12 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=256)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--max-dim", type=int, default=1)
+    parser.add_argument("--classic", action="store_true", help="also time dionysus' classic engine (the slow oracle)")
     parser.add_argument("--json", help="also write every measurement to this JSON file")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_one(args.child, args.layers, args.dim, args.k, args.max_dim)))
+        print(json.dumps(run_one(args.child, args.layers, args.dim, args.k, args.max_dim, args.classic)))
         return
     env = dict(os.environ)
     subprocess.run([sys.executable, "-c", "from zigzag.pipeline import warm_up; warm_up()"], check=True, env=env)
@@ -179,7 +187,7 @@ def main() -> None:
     results = []
     for n_points in args.sizes:
         cmd = [sys.executable, __file__, "--child", str(n_points), "--layers", str(args.layers), "--dim",
-               str(args.dim), "--k", str(args.k), "--max-dim", str(args.max_dim)]
+               str(args.dim), "--k", str(args.k), "--max-dim", str(args.max_dim)] + (["--classic"] if args.classic else [])
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
         r = json.loads(out.strip().splitlines()[-1])
         r["load_average"] = os.getloadavg()[0]
@@ -198,6 +206,9 @@ def main() -> None:
               f"diagrams {dio['diagrams_s']:.2f} s; numba cache misses {r['jit_cache_misses']} (import "
               f"{r['import_s']:.1f} s, kernels loaded in {r['kernel_load_s']:.1f} s); peak with dionysus {r['peak_total_mb']:,.0f} MB; "
               f"load average after {r['load_average']:.1f}")
+        if "classic_s" in r:
+            print(f"N={r['n_points']}: classic engine {r['classic_s']:.1f} s = {r['classic_s'] / r['engine_s']:.0f}x the "
+                  f"fast engine; same bars: {r['classic_identical']}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

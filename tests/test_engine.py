@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from zigzag.complexes import flag_complex
-from zigzag.cone import bars_from_pairs, cone_matrix
+from zigzag.engines.cone import bars_from_pairs, cone_matrix
 from zigzag.engines import ENGINES, zigzag_bars
 from zigzag.filtration import zigzag_schedule
 from zigzag.pipeline import compute, layer_complexes
-from zigzag.reduction import persistence_pairs
+from zigzag.engines.reduction import persistence_pairs
 
 
 def random_graph_zigzag(rng, *, max_simplex_dim, kind):
@@ -166,7 +166,7 @@ def test_fast_engine_on_tie_heavy_and_duplicated_points():
 
 
 def test_bars_from_pairs_follows_init_zigzag_diagrams():
-    from zigzag.cone import ConeMatrix
+    from zigzag.engines.cone import ConeMatrix
 
     # apex 0; up cells 1, 2 (vertices, t=0), 3 (edge, t=2); coned 4 (dim 2, t=5), 5 (dim 1, t=7), 6 (dim 1, t=3)
     cone = ConeMatrix(dimension=np.array([0, 0, 0, 1, 2, 1, 1], np.int8), step=np.array([-1, 0, 0, 2, 5, 7, 3]),
@@ -184,7 +184,7 @@ def test_bars_from_pairs_follows_init_zigzag_diagrams():
 
 
 def test_up_then_coned_with_later_insertion_is_open_open():
-    from zigzag.cone import ConeMatrix
+    from zigzag.engines.cone import ConeMatrix
 
     cone = ConeMatrix(dimension=np.array([0, 1, 2], np.int8), step=np.array([-1, 6, 3]),
                       coned=np.array([1, 0, 1], bool), base_dim=np.zeros(3, np.int64), base_row=np.zeros(3, np.int64),

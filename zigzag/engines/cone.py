@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .filtration import ZigzagSchedule
+from ..filtration import ZigzagSchedule
 
 __all__ = ["ConeMatrix", "cone_matrix", "bars_from_pairs"]
 

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._validation import check_int, check_option
+from .._validation import check_int, check_option
 
 __all__ = ["knn_indices", "knn_graph", "graph_from_neighbours", "check_device", "METRICS", "GRAPHS"]
 
@@ -145,7 +145,7 @@ def knn_indices(points, k: int, *, metric: str = "euclidean", block_size: int | 
 
 def _knn(points, k, *, metric, block_size, device):
     """``knn_indices`` and the number of rows that were not certified by the bound."""
-    from . import _knn_kernels as kernels
+    from . import kernels
 
     metric = check_option(metric, "metric", METRICS, caller="knn_indices")
     device = check_device(points, device)
@@ -159,7 +159,12 @@ def _knn(points, k, *, metric, block_size, device):
     bound = _Bound(x)
     m = min(k + _EXTRA, n - 1)
     look = min(m + 1, n - 1)
-    products = _NumpyProducts(bound, block_size) if device is None else _TorchProducts(bound, block_size, device)
+    if device is None:
+        products = _NumpyProducts(bound, block_size)
+    else:
+        from ._torch import TorchProducts
+
+        products = TorchProducts(bound, block_size, device)
     vals, idx = products.candidates(look)
     nbrs = np.empty((n, k), np.int64)
     threshold = np.empty(n)
@@ -195,7 +200,7 @@ class _NumpyProducts:
         self.right = (-2 * bound.points32).T  # exact scaling; Fortran order, so column slices need no copy
 
     def candidates(self, look: int):
-        from . import _knn_kernels as kernels
+        from . import kernels
 
         n = len(self.bound.sqn)
         vals = np.full((n, look), np.inf, np.float32)
@@ -226,70 +231,13 @@ class _NumpyProducts:
         return self.bound.points32[rows] @ self.right + self.bound.sq32
 
 
-class _TorchProducts:
-    """Float32 products with torch on any device: full rows, ``topk`` on the device."""
-
-    def __init__(self, bound: _Bound, block_size, device):
-        import torch
-
-        self.torch = torch
-        self.device = device
-        self.bound = bound
-        n = len(bound.sqn)
-        self.block = block_size or int(np.clip(_BLOCK_BYTES // (4 * n), 32, 8192))
-        self.left = torch.from_numpy(bound.points32).to(device)
-        self.right = (-2 * self.left).T.contiguous()
-        self.sq = torch.from_numpy(bound.sq32).to(device)
-
-    def _products(self, rows):
-        torch = self.torch
-        before = torch.get_float32_matmul_precision()
-        torch.set_float32_matmul_precision("highest")  # no TF32 or bf16 passes: the bound assumes float32 products
-        try:
-            out = self.left[rows] @ self.right
-        finally:
-            torch.set_float32_matmul_precision(before)
-        out += self.sq
-        return out
-
-    def candidates(self, look: int):
-        torch = self.torch
-        n = len(self.bound.sqn)
-        vals = np.empty((n, look), np.float32)
-        idx = np.empty((n, look), np.int64)
-        for first in range(0, n, self.block):
-            rows = torch.arange(first, min(first + self.block, n), device=self.device)
-            approx = self._products(rows)
-            approx[torch.arange(len(rows), device=self.device), rows] = float("inf")
-            v, i = torch.topk(approx, look, dim=1, largest=False, sorted=True)
-            vals[first:first + len(rows)] = v.cpu().numpy()
-            idx[first:first + len(rows)] = i.cpu().numpy()
-        return vals, idx
-
-    def rows(self, rows: np.ndarray) -> np.ndarray:
-        return self._products(self.torch.from_numpy(rows).to(self.device)).cpu().numpy()
-
-
 def check_device(points, device):
-    """None for the numpy path, else a torch device string that torch can use."""
-    if device is None:
-        if not (hasattr(points, "detach") and hasattr(points, "device")):
-            return None
-        device = points.device
-    try:
-        import torch
-    except ImportError as err:
-        raise ValueError(f"device={device!r} needs torch, which is not installed; leave device unset.") from err
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as err:
-        raise ValueError(f"device={device!r} is not a torch device; use e.g. 'cpu', 'cuda' or 'cuda:0'.") from err
-    try:
-        torch.zeros(1, device=device)
-    except (RuntimeError, AssertionError) as err:
-        raise ValueError(f"torch cannot use device {str(device)!r} here ({str(err).splitlines()[0]}); "
-                         "use device='cpu' or leave it unset.") from err
-    return str(device)
+    """None for the numpy path, else the name of a torch device that torch can use (a ValueError if not)."""
+    if device is None and not (hasattr(points, "detach") and hasattr(points, "device")):
+        return None
+    from ._torch import torch_device
+
+    return torch_device(points.device if device is None else device)
 
 
 def knn_graph(points, k: int, *, metric: str = "euclidean", graph: str = "union", device=None) -> np.ndarray:

@@ -1,9 +1,10 @@
 """The barcode of a zigzag schedule, by one of three engines that give the same bars.
 
 * ``fast`` (default): the FastZigzag cone (Dey and Hou) built from the
-  schedule with numpy (:mod:`zigzag.cone`), reduced by union-find and a twist
-  reduction compiled with numba (:mod:`zigzag.reduction`); the bars are read
-  off the pairs with dionysus' rules. About 5x faster than ``dionysus``.
+  schedule with numpy (:mod:`zigzag.engines.cone`), reduced by union-find and
+  a twist reduction compiled with numba (:mod:`zigzag.engines.reduction`); the
+  bars are read off the pairs with dionysus' rules. About 5x faster than
+  ``dionysus``.
 * ``dionysus``: ``dionysus.fast_zigzag`` (the same cone), its
   ``homology_persistence`` with the clearing optimisation, then
   ``init_zigzag_diagrams``: the reference implementation.
@@ -19,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_option
-from .filtration import ZigzagSchedule
+from .._validation import check_option
+from ..filtration import ZigzagSchedule
 
 __all__ = ["ENGINES", "zigzag_bars", "interval_types"]
 

@@ -1,7 +1,8 @@
 """numba kernels of the certified kNN (:mod:`zigzag.knn`): candidate selection and exact re-measuring.
 
 All kernels release the GIL, so the driver overlaps them with the next
-matrix product, and are cached on disk like those of :mod:`zigzag.reduction`.
+matrix product, and are cached on disk like those of
+:mod:`zigzag.engines.reduction`.
 """
 
 from __future__ import annotations

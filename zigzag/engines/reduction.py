@@ -1,6 +1,6 @@
 """Persistence pairs of the zigzag cone: union-find for H0, then a twist reduction compiled with numba.
 
-The cone (:mod:`zigzag.cone`) is an ordinary filtration, reduced over Z/2:
+The cone (:mod:`zigzag.engines.cone`) is an ordinary filtration, reduced over Z/2:
 
 * **Union-find** pairs every vertex with the edge that merges its component
   into an older one (the elder rule), in milliseconds. Those edges are
@@ -208,9 +208,9 @@ def persistence_pairs(cone: ConeMatrix, *, progress: bool = False) -> tuple[np.n
 
 def warm_up() -> None:
     """Compile (or load from the cache) the kernels on a tiny cone."""
-    from .complexes import flag_complex
+    from ..complexes import flag_complex
+    from ..filtration import zigzag_schedule
     from .cone import cone_matrix
-    from .filtration import zigzag_schedule
 
     triangle = flag_complex([(0, 1), (1, 2), (0, 2)], 3, 2)
     path = flag_complex([(0, 1), (1, 2)], 3, 2)
