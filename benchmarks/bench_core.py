@@ -5,6 +5,8 @@ Usage::
     python benchmarks/bench_core.py                       # N = 2000, 5000, 10000, 20000
     python benchmarks/bench_core.py --sizes 10000 --json bench.json
     python benchmarks/bench_core.py --sizes 1000 --classic     # also the classic engine (slow)
+    python benchmarks/bench_core.py --sizes 2000 --drift 0.25 --noise 0.05   # a harder trajectory
+    python benchmarks/bench_core.py --sizes 10000 --dim 4096 --device cuda    # kNN products on a GPU
 
 The trajectory (`moving_trajectory`) is built to give a barcode as large as a
 real model's: at N = 10,000 points, D = 256, 33 layers, k = 5 and H0-H1 it has
@@ -54,7 +56,36 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_one(n_points: int, n_layers: int, dim: int, k: int, max_dim: int, classic: bool = False) -> dict:
+def _gemm_floor(clouds, device) -> float:
+    """Seconds for the float32 products ``x @ x.T`` of every layer, in blocks of 64 MiB of output."""
+    import numpy as np
+
+    n_points = clouds.shape[1]
+    block = max(256, (64 * 2**20) // (4 * n_points))
+    if device is None:
+        start = time.perf_counter()
+        for x in clouds:
+            x = np.ascontiguousarray(x, dtype=np.float32)
+            xt = np.ascontiguousarray(x.T)
+            for first in range(0, n_points, block):
+                x[first:first + block] @ xt
+        return time.perf_counter() - start
+    import torch
+
+    torch.set_float32_matmul_precision("highest")
+    sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
+    start = time.perf_counter()
+    for x in clouds:
+        x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device)
+        xt = x.T.contiguous()
+        for first in range(0, n_points, block):
+            (x[first:first + block] @ xt).min()
+    sync()
+    return time.perf_counter() - start
+
+
+def run_one(n_points: int, n_layers: int, dim: int, k: int, max_dim: int, classic: bool = False,
+            drift: float = 0.05, noise: float = 0.1, device=None) -> dict:
     import numpy as np
 
     t0 = time.perf_counter()
@@ -67,21 +98,13 @@ def run_one(n_points: int, n_layers: int, dim: int, k: int, max_dim: int, classi
     t2 = time.perf_counter()
     kernels = [knn_kernels.update_strip, knn_kernels.refine, reduction._reduce, reduction._union_find]
     misses = sum(sum(f.stats.cache_misses.values()) for f in kernels)
-    clouds = moving_trajectory(n_layers, n_points, dim)
-    bars = compute(clouds, k=k, max_dim=max_dim, progress=False)
+    clouds = moving_trajectory(n_layers, n_points, dim, drift=drift, noise=noise)
+    bars = compute(clouds, k=k, max_dim=max_dim, progress=False, device=device)
     result = {"n_points": n_points, "n_layers": n_layers, "dim": dim, "k": k, "max_dim": max_dim,
               "jit_cache_misses": misses, "import_s": t1 - t0, "kernel_load_s": t2 - t1,
               "compute": dict(bars.params["timings"]), "peak_compute_mb": _peak_mb(), "n_bars": len(bars)}
 
-    # the float32 GEMM floor: the same products, full rows, blocks of 64 MiB of output
-    block = max(256, (64 * 2**20) // (4 * n_points))
-    start = time.perf_counter()
-    for x in clouds:
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        xt = np.ascontiguousarray(x.T)
-        for first in range(0, n_points, block):
-            x[first:first + block] @ xt
-    result["gemm_floor_s"] = time.perf_counter() - start
+    result["gemm_floor_s"] = _gemm_floor(clouds, device)  # the same products, full rows, float32
 
     # the kNN's parts on the middle layer: float32 strip products, candidate selection, exact re-measuring
     import zigzag.knn as knn
@@ -173,21 +196,28 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--max-dim", type=int, default=1)
     parser.add_argument("--classic", action="store_true", help="also time dionysus' classic engine (the slow oracle)")
+    parser.add_argument("--drift", type=float, default=0.05, help="latent random-walk step per layer (default 0.05)")
+    parser.add_argument("--noise", type=float, default=0.1, help="fresh isotropic noise per layer (default 0.1)")
+    parser.add_argument("--device", default=None, help="torch device for the kNN products and the GEMM floor")
     parser.add_argument("--json", help="also write every measurement to this JSON file")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_one(args.child, args.layers, args.dim, args.k, args.max_dim, args.classic)))
+        print(json.dumps(run_one(args.child, args.layers, args.dim, args.k, args.max_dim, args.classic, args.drift,
+                                 args.noise, args.device)))
         return
     env = dict(os.environ)
     subprocess.run([sys.executable, "-c", "from zigzag.pipeline import warm_up; warm_up()"], check=True, env=env)
-    print(f"n_layers={args.layers} D={args.dim} k={args.k} max_dim={args.max_dim}; "
+    print(f"n_layers={args.layers} D={args.dim} k={args.k} max_dim={args.max_dim} drift={args.drift} "
+          f"noise={args.noise} device={args.device or 'numpy'}; "
           f"load average before: {os.getloadavg()[0]:.1f}")
     print(HEADER)
     results = []
     for n_points in args.sizes:
         cmd = [sys.executable, __file__, "--child", str(n_points), "--layers", str(args.layers), "--dim",
-               str(args.dim), "--k", str(args.k), "--max-dim", str(args.max_dim)] + (["--classic"] if args.classic else [])
+               str(args.dim), "--k", str(args.k), "--max-dim", str(args.max_dim), "--drift", str(args.drift),
+               "--noise", str(args.noise)] + (["--classic"] if args.classic else []) + \
+            (["--device", args.device] if args.device else [])
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
         r = json.loads(out.strip().splitlines()[-1])
         r["load_average"] = os.getloadavg()[0]

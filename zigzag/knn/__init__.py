@@ -195,8 +195,8 @@ class _NumpyProducts:
     def __init__(self, bound: _Bound, block_size):
         self.bound = bound
         n = len(bound.sqn)
-        # at least ~16 strips, so that the triangle saves about half of the products
-        self.block = block_size or int(np.clip(min(_BLOCK_BYTES // (4 * n), -(-n // 16)), 512, 4096))
+        # about 16 strips, so that the triangle saves about half of the products, within the memory budget
+        self.block = block_size or min(max(512, -(-n // 16)), 4096, max(32, _BLOCK_BYTES // (4 * n)))
         self.right = (-2 * bound.points32).T  # exact scaling; Fortran order, so column slices need no copy
 
     def candidates(self, look: int):
