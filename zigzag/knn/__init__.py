@@ -195,8 +195,9 @@ class _NumpyProducts:
     def __init__(self, bound: _Bound, block_size):
         self.bound = bound
         n = len(bound.sqn)
-        # about 16 strips, so that the triangle saves about half of the products, within the memory budget
-        self.block = block_size or min(max(512, -(-n // 16)), 4096, max(32, _BLOCK_BYTES // (4 * n)))
+        # strips of at least 1024 rows (smaller products lose more to BLAS's threading than the triangle saves),
+        # at most 16 of them, within the memory budget
+        self.block = block_size or min(max(1024, -(-n // 16)), 4096, max(32, _BLOCK_BYTES // (4 * n)))
         self.right = (-2 * bound.points32).T  # exact scaling; Fortran order, so column slices need no copy
 
     def candidates(self, look: int):
