@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/zigzag run --out zigzag-report
+	$(VENV)/bin/zigzag run --out zigzag-report --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest -q

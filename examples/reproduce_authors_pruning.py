@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     print(f"S̄_1 peak: layer {peak} of 0..{n - 1} (relative depth {peak / (n - 1):.2f}), r = {r[peak]:.4f}")
     print("Blocks removed (0-based):")
     for plan in plans:
-        runs = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in plan.ranges()) or "none"
+        runs = zigzag.pruning.format_blocks(plan)
         rule = f"r >= {plan.q:g} * max r = {plan.q * r[peak]:.4f}" if plan.q is not None else "best window"
         print(f"  {plan.label:>7}: {runs:<12} ({plan.n_removed:>2} of {plan.n_blocks} blocks; {rule})")
 

@@ -97,3 +97,57 @@ def test_block_distances_of_a_model_are_batch_invariant_and_match_hidden_states(
     np.testing.assert_allclose(manual.angular_last, alone.angular_last, atol=1e-5)
     plans = baseline_plans(batched, 1)
     assert all(p.n_blocks == 3 and p.n_removed == 1 for p in plans.values())
+
+
+@pytest.mark.parametrize("family", ["llama", "mistral", "qwen2", "gemma", "phi", "gpt2", "gpt_neox", "bert"])
+def test_distances_observed_in_an_extraction_pass_equal_their_own_pass(family, make_tiny_model, tiny_tokenizer):
+    from zigzag.adapters import extract
+    from zigzag.baselines import observe_block_distances
+
+    model = make_tiny_model(family, n_layers=3)
+    texts = builtin_corpus(11, seed=2)
+
+    def hooks():
+        return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+
+    alone = block_distances(model, tiny_tokenizer, texts, batch_size=4, progress=False)
+    plain = extract(model, tiny_tokenizer, texts, batch_size=4, progress=False)
+    before = hooks()  # transformers adds hooks of its own on a first pass
+    with observe_block_distances(model) as recorder:
+        clouds = extract(model, tiny_tokenizer, texts, batch_size=4, progress=False)
+    seen = recorder.result(texts)
+    for name in ("angular_last", "angular_tokens", "cosine_tokens"):
+        np.testing.assert_array_equal(getattr(seen, name), getattr(alone, name))
+    assert (seen.n_texts, seen.n_tokens) == (alone.n_texts, alone.n_tokens) == (11, alone.n_tokens)
+    assert seen.meta["names"] == alone.meta["names"] and seen.meta["texts_sha256"] == alone.meta["texts_sha256"]
+    assert all(np.array_equal(a, b) for a, b in zip(clouds.layers, plain.layers))  # the extraction is untouched
+    assert hooks() == before  # the observer's hooks are gone
+
+
+def test_observing_nothing_is_an_error(make_tiny_model):
+    from zigzag.baselines import observe_block_distances
+
+    with observe_block_distances(make_tiny_model("llama")) as recorder:
+        pass
+    with pytest.raises(ValueError, match="No forward pass"):
+        recorder.result()
+
+
+def test_distances_are_summed_in_chunks_the_same(monkeypatch):
+    import zigzag.baselines as baselines
+
+    rng = np.random.default_rng(3)
+    states = [rng.normal(size=(3, 7, 5)) for _ in range(4)]
+    mask = np.ones((3, 7), dtype=int)
+    mask[0, :2] = 0
+    whole = block_distances_from_states(states, mask)
+    monkeypatch.setattr(baselines, "_Sums", type("Tiny", (baselines._Sums,), {}))
+    original = torch.nn.functional.normalize
+    calls = []
+    monkeypatch.setattr(torch.nn.functional, "normalize", lambda *a, **k: calls.append(1) or original(*a, **k))
+    # 1 byte of budget per chunk: every real token on its own
+    monkeypatch.setattr(baselines, "_CHUNK_BYTES", 1)
+    chunked = block_distances_from_states(states, mask)
+    for name in ("angular_last", "angular_tokens", "cosine_tokens"):
+        np.testing.assert_allclose(getattr(chunked, name), getattr(whole, name), rtol=1e-13, atol=1e-15)
+    assert len(calls) > 4 * 19  # one normalisation per layer per chunk of one token (19 real tokens)

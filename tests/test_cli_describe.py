@@ -84,3 +84,65 @@ def test_describe_defaults_to_the_dimensions_the_barcode_has(tmp_path, capsys, l
     assert Descriptors.load(tmp_path / "a.json").dims == (0, 1, 2, 3)
     assert main(["describe", str(path), "--max-dim", "2", "-o", str(tmp_path / "x.json")]) == 2
     assert "max_dim=1" in capsys.readouterr().err
+
+
+def test_prune_plan_warns_about_degenerate_plans(bars_file, capsys):
+    assert main(["prune-plan", str(bars_file), "--q", "0.5", "--q", "0.9", "--json"]) == 0  # r = [13, 19, 22, 18]/24
+    captured = capsys.readouterr()
+    plans = json.loads(captured.out)["plans"]
+    assert plans[0]["blocks"] == [0, 1, 2] and plans[0]["degenerate"] == "removes all 3 blocks"
+    assert plans[1]["degenerate"] is None
+    assert captured.err.count("warning") == 1 and "q=0.5 is degenerate: it removes all 3 blocks" in captured.err
+    assert main(["prune-plan", str(bars_file), "--tolerance", "0.5"]) == 0  # --tolerance is --q
+    assert "(degenerate: removes all 3 blocks)" in capsys.readouterr().out
+
+
+def test_prune_plan_names_the_last_representation_not_a_final_norm(bars_file, capsys):
+    assert main(["prune-plan", str(bars_file)]) == 0
+    out = capsys.readouterr().out
+    assert "3 = the last representation, never removed" in out and "final norm" not in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--dim", "2"], "--max-dim 2"),
+    (["--dim", "0", "--q", "1.5"], "'q'"),
+])
+def test_prune_plan_errors_are_one_line(h0_h1_file, capsys, argv, words):
+    assert main(["prune-plan", str(h0_h1_file), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zigzag prune-plan: error: ") and err.count("\n") == 1 and words in err
+
+
+@pytest.fixture
+def h0_h1_file(tmp_path):
+    from zigzag import compute
+    from zigzag.datasets import synthetic_trajectory
+
+    return compute(synthetic_trajectory(4, 40, 3, seed=1), k=4, progress=False).save(tmp_path / "h01.npz")
+
+
+@pytest.mark.parametrize("argv", [["prune-plan", "BARS", "-q", "0.9"], ["plot", "BARS", "--kind", "profile", "-q0.8",
+                                                                         "-o", "x.png"]])
+def test_dash_q_with_a_number_asks_for_double_dash_q(bars_file, capsys, argv):
+    argv = [str(bars_file) if a == "BARS" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "did you mean --q 0." in err and err.count("\n") == 1
+
+
+def test_plot_betti_logy(bars_file, tmp_path, monkeypatch):
+    from zigzag import plotting
+
+    drawn = []
+    original = plotting.plot_betti
+
+    def spy(*args, **kwargs):
+        out = original(*args, **kwargs)
+        drawn.append(out)  # the Axes drawn on
+        return out
+
+    monkeypatch.setattr(plotting, "plot_betti", spy)
+    assert main(["plot", str(bars_file), "--kind", "betti", "--logy", "--dpi", "30", "-o", str(tmp_path / "b.png")]) == 0
+    assert main(["plot", str(bars_file), "--kind", "betti", "--dpi", "30", "-o", str(tmp_path / "c.png")]) == 0
+    assert [ax.get_yscale() for ax in drawn] == ["log", "linear"]
+    assert main(["plot", str(bars_file), "--kind", "diagram", "--logy", "-o", str(tmp_path / "d.png")]) == 2

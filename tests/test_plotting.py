@@ -247,7 +247,9 @@ def test_profile_shades_the_plans(four_layer_bars):
     assert profile.get_ydata().tolist() == pytest.approx(np.array([13, 19, 22, 18]) / 24)
     assert "layer index" in ax.get_xlabel()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "q=0.9: remove 1 of 3" in legend and "q=0.8: remove 2 of 3" in legend
+    # q=0.8 keeps 1 of the 3 blocks: a degenerate plan, named in the legend and hatched
+    assert "q=0.9: remove 1 of 3" in legend and "q=0.8: remove 2 of 3 (degenerate)" in legend
+    assert sorted(bool(patch.get_hatch()) for patch in ax.patches) == [False, True]
 
 
 def test_profile_from_plans_with_gaps():

@@ -15,8 +15,11 @@ import json
 import numpy as np
 import pytest
 
+from zigzag import compute
 from zigzag.barcode import Barcode
-from zigzag.pruning import PrunePlan, best_window, prune_plan, prune_plans, pruning_profile, threshold_blocks
+from zigzag.datasets import synthetic_trajectory
+from zigzag.pruning import (PrunePlan, best_window, format_blocks, prune_plan, prune_plans, pruning_profile,
+                            threshold_blocks)
 
 
 def test_profile_by_hand(four_layer_bars):
@@ -103,7 +106,7 @@ def test_plan_type_contract():
     data = json.loads(json.dumps(plan.to_dict()))
     assert data == {
         "criterion": "block-influence", "blocks": [3, 4, 5], "n_blocks": 8, "n_removed": 3, "q": None,
-        "blocks_requested": 3, "scores": [0.1] * 8, "params": {"tokens": "all"},
+        "blocks_requested": 3, "scores": [0.1] * 8, "params": {"tokens": "all"}, "degenerate": None,
     }
     back = PrunePlan.from_dict(data)
     assert back.blocks == plan.blocks and back.criterion == plan.criterion and back.n_blocks == 8
@@ -135,3 +138,67 @@ def test_llama3_reference_peak(llama3_csv):
     plan = prune_plan(Barcode.from_reference_csv(llama3_csv), blocks=8)
     assert int(np.argmax(plan.scores)) == 23 and round(float(plan.scores.max()), 3) == 0.282
     assert 23 in plan.blocks and plan.n_removed == 8
+
+
+# ---------------------------------------------------------------- degenerate plans and profiles that name nothing
+@pytest.mark.parametrize("blocks, n_blocks, reason", [
+    (range(6), 6, "removes all 6 blocks"),
+    (range(5), 6, "keeps only 1 of 6 blocks"),
+    ([0, 2, 3, 4, 5], 6, "keeps only 1 of 6 blocks"),
+    ([0], 1, "removes all 1 blocks"),
+    (range(4), 6, None),
+    ([], 6, None),
+    ([], 1, None),
+    ([], 0, None),
+])
+def test_degenerate_plans_say_why(blocks, n_blocks, reason):
+    plan = PrunePlan("manual", blocks=blocks, n_blocks=n_blocks, scores=[])
+    assert plan.degenerate == reason
+    assert plan.to_dict()["degenerate"] == reason
+    assert PrunePlan.from_dict(plan.to_dict()).degenerate == reason
+    assert ("degenerate" in plan.describe()) == (reason is not None)
+
+
+def test_a_flat_profile_gives_a_degenerate_plan_not_an_error(four_layer_bars):
+    plans = prune_plans(four_layer_bars, q=[0.0, 0.5, 0.9])
+    assert [p.degenerate for p in plans] == ["removes all 3 blocks", "removes all 3 blocks", None]
+
+
+@pytest.mark.parametrize("blocks, text", [([3, 4, 5, 9], "3-5, 9"), ([], "none"), ([7], "7"), ((2, 1, 1, 0), "0-2"),
+                                          (range(20, 28), "20-27"), ([1, 3, 5], "1, 3, 5")])
+def test_format_blocks(blocks, text):
+    assert format_blocks(blocks) == text
+    assert format_blocks(PrunePlan("x", blocks=blocks, n_blocks=30, scores=[])) == text
+
+
+@pytest.fixture(scope="module")
+def h0_h1_bars():
+    return compute(synthetic_trajectory(4, 40, 3, seed=1), k=4, max_dim=1, progress=False)
+
+
+def test_dimension_above_the_barcode_is_an_error_naming_the_fix(h0_h1_bars):
+    assert prune_plans(h0_h1_bars, q=0.9)[0].scores.max() > 0  # H1 is fine
+    with pytest.raises(ValueError, match=r"computed up to H1 only.*--dim 1.*--max-dim 2"):
+        prune_plans(h0_h1_bars, q=0.9, dim=2)
+
+
+def test_max_dim_0_barcode_is_an_error_naming_the_fix():
+    bars = compute(synthetic_trajectory(4, 40, 3, seed=1), k=4, max_dim=0, progress=False)
+    with pytest.raises(ValueError, match=r"computed up to H0 only.*--max-dim 1"):
+        prune_plan(bars, q=0.9)
+    with pytest.raises(ValueError, match="zero at every layer"):
+        prune_plan(bars, blocks=2)  # a window on a zero profile would be arbitrary too
+
+
+def test_identical_points_are_an_error_naming_the_fix():
+    clouds = np.repeat(np.ones((3, 1, 5)), 12, axis=1)  # 12 copies of one point in each of 3 layers
+    bars = compute(clouds, k=3, max_dim=1, progress=False)
+    assert not np.any(bars.dimension == 1)
+    with pytest.raises(ValueError, match="no H1 bars.*identical"):
+        prune_plans(bars, q=[0.9, 0.8])
+
+
+def test_bars_that_live_only_inside_links_are_an_error():
+    bars = Barcode.from_arrays([0, 1], [1, 3], [7, 4], n_layers=4, params={"max_dim": 1})  # H1 bar inside one link
+    with pytest.raises(ValueError, match="its one H1 bar lives only inside one link"):
+        prune_plans(bars, q=0.9)

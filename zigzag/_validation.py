@@ -11,16 +11,18 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .errors import InputError, InputTypeError
+
 
 def check_int(value, name: str, *, minimum: int | None = None, caller: str = "") -> int:
     """Return ``value`` as an int, or raise naming ``name`` and the allowed range."""
     where = f" of {caller}" if caller else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
+        raise InputTypeError(
             f"The {name!r} parameter{where} must be an int, got {type(value).__name__} {value!r}."
         )
     if minimum is not None and value < minimum:
-        raise ValueError(
+        raise InputError(
             f"The {name!r} parameter{where} must be an int in the range [{minimum}, inf). "
             f"Got {value!r} instead."
         )
@@ -31,14 +33,14 @@ def check_float(value, name: str, *, low=None, high=None, caller: str = "") -> f
     """Return ``value`` as a float in the closed range [low, high]."""
     where = f" of {caller}" if caller else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
+        raise InputTypeError(
             f"The {name!r} parameter{where} must be a real number, got {type(value).__name__} {value!r}."
         )
     value = float(value)
     if not np.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
-        raise ValueError(
+        raise InputError(
             f"The {name!r} parameter{where} must be a finite number in [{lo}, {hi}]. Got {value!r} instead."
         )
     return value
@@ -50,7 +52,7 @@ def check_option(value, name: str, options: Iterable[str], *, caller: str = "") 
     if not isinstance(value, str) or value not in options:
         where = f" of {caller}" if caller else ""
         choices = ", ".join(repr(o) for o in options)
-        raise ValueError(f"The {name!r} parameter{where} must be one of {choices}. Got {value!r} instead.")
+        raise InputError(f"The {name!r} parameter{where} must be one of {choices}. Got {value!r} instead.")
     return value
 
 
@@ -64,9 +66,9 @@ def check_dims(dims, caller: str) -> tuple:
     values = [dims] if np.isscalar(dims) else list(dims)
     out = tuple(check_int(python_scalar(p), "dims", minimum=0, caller=caller) for p in values)
     if not out:
-        raise ValueError(f"The 'dims' parameter of {caller} must name at least one homology dimension, e.g. (0, 1).")
+        raise InputError(f"The 'dims' parameter of {caller} must name at least one homology dimension, e.g. (0, 1).")
     if len(set(out)) != len(out):
-        raise ValueError(f"The 'dims' parameter of {caller} has repeated dimensions {out}; list each once.")
+        raise InputError(f"The 'dims' parameter of {caller} has repeated dimensions {out}; list each once.")
     return out
 
 
@@ -75,7 +77,7 @@ def check_alphas(alpha, caller: str) -> tuple:
     values = [alpha] if np.isscalar(alpha) else list(alpha)
     out = tuple(check_float(python_scalar(a), "alpha", low=0.0, caller=caller) for a in values)
     if not out:
-        raise ValueError(f"The 'alpha' parameter of {caller} must hold at least one exponent >= 0, e.g. 1.0.")
+        raise InputError(f"The 'alpha' parameter of {caller} must hold at least one exponent >= 0, e.g. 1.0.")
     return out
 
 

@@ -28,6 +28,7 @@ from ._barcode_files import REFERENCE_HEADER
 from ._files import json_text, jsonable, write_bytes, write_text
 from ._frozen import FrozenRecord
 from ._validation import check_int
+from .errors import InputTypeError
 
 __all__ = ["Barcode", "INTERVAL_TYPES", "MAX_LAYERS", "MAX_DIMENSION", "check_barcode"]
 
@@ -46,7 +47,7 @@ def _int_array(values, name: str) -> np.ndarray:
         if array.dtype.kind == "f" and np.all(array == np.round(array)):
             array = array.astype(np.int64)
         else:
-            raise TypeError(f"{name} must hold integer steps, got dtype {array.dtype}.")
+            raise InputTypeError(f"{name} must hold integer steps, got dtype {array.dtype}.")
     return array.astype(np.int64)
 
 
@@ -107,7 +108,7 @@ class Barcode(FrozenRecord):
             interval_type = np.full(dimension.shape, "", dtype="<U2")
         raw_types = np.asarray(interval_type)
         if raw_types.size and raw_types.dtype.kind != "U":
-            raise TypeError(f"interval_type must hold strings such as 'cc', got dtype {raw_types.dtype}.")
+            raise InputTypeError(f"interval_type must hold strings such as 'cc', got dtype {raw_types.dtype}.")
         wide = raw_types.size and raw_types.dtype.itemsize > np.dtype("<U2").itemsize
         if wide and max(map(len, raw_types.ravel().tolist())) > 2:
             raise ValueError(f"Unknown interval types {sorted(set(raw_types.tolist()) - set(INTERVAL_TYPES))[:5]}; "
@@ -433,7 +434,7 @@ def _format_of(path: Path, format: str | None) -> str:
 def check_barcode(barcode, caller: str, *, min_layers: int = 1):
     """Return ``barcode`` if it is a :class:`zigzag.Barcode` with at least ``min_layers`` layers."""
     if not isinstance(barcode, Barcode):
-        raise TypeError(
+        raise InputTypeError(
             f"{caller} needs a zigzag.Barcode, got {type(barcode).__name__}. "
             "Load one with zigzag.Barcode.load(path) or compute it with zigzag.compute(clouds)."
         )

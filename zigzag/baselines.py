@@ -21,6 +21,7 @@ criterion, so plans can be compared side by side.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from ._frozen import FrozenRecord
 from ._validation import check_int, check_option
+from .errors import InputError
 from .pruning import PrunePlan
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "angular_distance",
     "block_distances",
     "block_distances_from_states",
+    "observe_block_distances",
     "angular_distance_plan",
     "block_influence_plan",
     "baseline_plans",
@@ -129,6 +132,16 @@ def block_distances_from_states(hidden_states, attention_mask=None) -> BlockDist
     return sums.result({})
 
 
+_CHUNK_BYTES = 64 << 20
+
+
+def _unit(x):
+    """Rows of ``x`` (a torch tensor) in float64, scaled to unit length."""
+    import torch
+
+    return torch.nn.functional.normalize(x.to(torch.float64), dim=-1)
+
+
 class _Sums:
     """Running sums over batches of the pairwise statistics."""
 
@@ -139,22 +152,25 @@ class _Sums:
     def add(self, states, mask):
         import torch
 
-        x = torch.stack([s.to(torch.float64) for s in states])  # (L+1, B, T, D)
-        n_layers, batch, n_tok = x.shape[:3]
-        if mask is None:
-            mask = torch.ones(batch, n_tok, dtype=torch.long)
-        mask = mask.to(x.device).bool()
-        x = torch.nn.functional.normalize(x, dim=-1)
+        n_layers = len(states)
+        batch, n_tok = states[0].shape[:2]
+        device = states[0].device
+        mask = torch.ones(batch, n_tok, dtype=torch.bool, device=device) if mask is None else mask.to(device).bool()
         last = (torch.cumsum(mask.long(), 1) == mask.sum(1, keepdim=True)) & mask
-        at_last = x[:, torch.arange(batch), last.long().argmax(1)]  # (L+1, B, D)
-        cos_last = torch.einsum("ibd,jbd->bij", at_last, at_last).clamp(-1, 1)
+        rows, cols = torch.nonzero(mask, as_tuple=True)
+        at_last = torch.stack([_unit(s[torch.arange(batch, device=device), last.long().argmax(1)]) for s in states])
+        cos_last = torch.einsum("ibd,jbd->bij", at_last, at_last).clamp(-1, 1)  # (B, L+1, L+1)
         self.angular_last = self.angular_last + (torch.arccos(cos_last) / torch.pi).sum(0).cpu().numpy()
-        real = x[:, mask]  # (L+1, n_real, D)
-        cos_tok = torch.einsum("itd,jtd->tij", real, real).clamp(-1, 1)
-        self.cosine_tokens = self.cosine_tokens + cos_tok.sum(0).cpu().numpy()
-        self.angular_tokens = self.angular_tokens + (torch.arccos(cos_tok) / torch.pi).sum(0).cpu().numpy()
+        # every real token, in chunks that keep the float64 copy near _CHUNK_BYTES whatever the model's size
+        chunk = max(1, _CHUNK_BYTES // (8 * n_layers * states[0].shape[-1]))
+        for start in range(0, rows.numel(), chunk):
+            r, c = rows[start:start + chunk], cols[start:start + chunk]
+            real = torch.stack([_unit(s[r, c]) for s in states])  # (L+1, n_chunk, D)
+            cos_tok = torch.einsum("itd,jtd->tij", real, real).clamp(-1, 1)
+            self.cosine_tokens = self.cosine_tokens + cos_tok.sum(0).cpu().numpy()
+            self.angular_tokens = self.angular_tokens + (torch.arccos(cos_tok) / torch.pi).sum(0).cpu().numpy()
         self.n_texts += batch
-        self.n_tokens += int(real.shape[1])
+        self.n_tokens += int(rows.numel())
 
     def result(self, meta) -> BlockDistances:
         return BlockDistances(self.angular_last / self.n_texts, self.angular_tokens / self.n_tokens,
@@ -204,6 +220,95 @@ def block_distances(model, tokenizer, texts, *, batch_size: int = 16, max_length
     meta = {"model": getattr(config, "_name_or_path", "") or type(model).__name__, "family": family.name,
             "names": names, "texts_sha256": texts_sha256(texts), "add_special_tokens": bool(add_special_tokens)}
     return sums.result(meta)
+
+
+class DistanceRecorder:
+    """Block distances measured from the forward passes a model runs anyway; see :func:`observe_block_distances`."""
+
+    def __init__(self, model):
+        from .adapters.families import family_of
+        from .adapters.hf import resolve_hook
+
+        family = family_of(model)
+        base = model.base_model
+        blocks = base.get_submodule(family.blocks)
+        self.model, self.family, self.n_blocks = model, family, len(blocks)
+        self.names = resolve_hook(model, "residual", final_norm=False)[0]
+        self.sums = _Sums()
+        self._mask, self._states = None, []
+        self._handles = [base.register_forward_pre_hook(self._start, with_kwargs=True),
+                         blocks[0].register_forward_pre_hook(self._block_input, with_kwargs=True)]
+        self._handles += [block.register_forward_hook(self._block_output) for block in blocks]
+
+    def _start(self, module, args, kwargs):
+        self._mask, self._states = kwargs.get("attention_mask"), []
+
+    def _block_input(self, module, args, kwargs):
+        self._states = [args[0] if args else kwargs["hidden_states"]]
+
+    def _block_output(self, module, args, output):
+        self._states.append(output[0] if isinstance(output, (tuple, list)) else output)
+        if len(self._states) == self.n_blocks + 1:
+            self.sums.add(self._states, self._mask)
+            self._states = []
+
+    def close(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def result(self, texts=None, *, add_special_tokens: bool | None = None) -> BlockDistances:
+        """The distances over every pass seen so far (``texts``, when given, go into the provenance)."""
+        from .texts import texts_sha256
+
+        if self.sums.n_texts == 0:
+            raise InputError("No forward pass of the model ran while its block distances were observed.")
+        config = getattr(self.model, "config", None)
+        meta = {"model": getattr(config, "_name_or_path", "") or type(self.model).__name__,
+                "family": self.family.name, "names": self.names}
+        if texts is not None:
+            meta["texts_sha256"] = texts_sha256(texts)
+        if add_special_tokens is not None:
+            meta["add_special_tokens"] = bool(add_special_tokens)
+        return self.sums.result(meta)
+
+
+@contextmanager
+def observe_block_distances(model):
+    """Measure :class:`BlockDistances` from the forward passes that run inside the ``with`` block.
+
+    Hooks read the residual stream where :func:`block_distances` reads it
+    (the input of block 0, then the raw output of every block) and the
+    attention mask of each pass, so the baselines need no pass of their own:
+    wrap :func:`zigzag.extract` (any hook, any pooling) and the distances
+    come from its pass, equal to :func:`block_distances` on the same texts,
+    batches and tokenisation.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        A model of a known family (:data:`zigzag.adapters.FAMILIES`).
+
+    Yields
+    ------
+    DistanceRecorder
+        Call ``recorder.result(texts)`` after the passes.
+
+    Examples
+    --------
+    >>> import zigzag
+    >>> model, tokenizer = zigzag.load_embedded_model()
+    >>> texts = zigzag.builtin_corpus(24)
+    >>> with observe_block_distances(model) as recorder:
+    ...     clouds = zigzag.extract(model, tokenizer, texts, progress=False)
+    >>> sorted(baseline_plans(recorder.result(texts), m=2))
+    ['angular-all', 'angular-last', 'block-influence']
+    """
+    recorder = DistanceRecorder(model)
+    try:
+        yield recorder
+    finally:
+        recorder.close()
 
 
 def angular_distance_plan(distances: BlockDistances, m: int, *, tokens: str = "last") -> PrunePlan:

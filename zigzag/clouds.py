@@ -15,6 +15,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ._frozen import FrozenRecord
+from .errors import InputTypeError
 
 __all__ = ["LayerClouds", "as_layer_clouds"]
 
@@ -28,7 +29,7 @@ def _to_numpy(array, where: str) -> np.ndarray:
         array = array.numpy()
     array = np.asarray(array)
     if array.dtype.kind not in "fiub":
-        raise TypeError(f"{where} must hold real numbers, got dtype {array.dtype}.")
+        raise InputTypeError(f"{where} must hold real numbers, got dtype {array.dtype}.")
     if array.dtype.kind != "f":
         array = array.astype(np.float64)
     return array
@@ -98,7 +99,7 @@ class LayerClouds(FrozenRecord):
         """The same layers restricted to the given point indices (in the given order)."""
         points = np.asarray(points)
         if points.ndim != 1 or points.dtype.kind not in "iu":
-            raise TypeError("points must be a 1-D array of integer point indices.")
+            raise InputTypeError("points must be a 1-D array of integer point indices.")
         if points.size and (points.min() < -self.n_points or points.max() >= self.n_points):
             raise ValueError(f"point indices must lie in [0, {self.n_points}); got {points.min()}..{points.max()}.")
         meta = dict(self.meta, n_points_total=self.meta.get("n_points_total", self.n_points))

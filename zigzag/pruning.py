@@ -2,9 +2,15 @@
 
 Index convention (docs/conventions.md). A model with L blocks gives n = L + 1
 representations: representation ``l`` (0-based) is the output of block ``l``
-for ``l = 0 .. L-1``, and representation ``L = n - 1`` is the final norm. A
+for ``l = 0 .. L-1``, and representation ``L = n - 1`` is the last one (the
+final norm on models that have one, the last block's output on BERT). A
 profile ``r`` therefore has n entries, blocks are indexed ``0 .. n-2``, and the
 last representation counts for the maximum of ``r`` but is never removed.
+
+A plan that removes every block, or all but one, leaves no useful model: it
+is kept (so a report can show it) but marked :attr:`PrunePlan.degenerate`.
+A profile that is zero everywhere (no bars of the dimension asked for) names
+no block at all, and :func:`prune_plans` refuses it with the fix.
 
 The zigzag criterion (Gardinazzi et al.) uses the average persistence
 similarity ``r(l) = S̄_1(l)`` (see :func:`zigzag.descriptors.average_similarity`):
@@ -29,8 +35,9 @@ import numpy as np
 
 from ._frozen import FrozenRecord
 from ._files import jsonable
-from ._validation import check_float, check_int, check_option, python_scalar
+from ._validation import barcode_max_dim, check_float, check_int, check_option, python_scalar
 from .barcode import check_barcode
+from .errors import InputError
 
 __all__ = [
     "PrunePlan",
@@ -39,6 +46,7 @@ __all__ = [
     "prune_plans",
     "threshold_blocks",
     "best_window",
+    "format_blocks",
 ]
 
 NORMALIZATIONS = ("column", "row", "none")
@@ -60,7 +68,7 @@ class PrunePlan(FrozenRecord):
         Number of blocks L of the model (blocks are ``0 .. L-1``).
     scores : array-like of shape (n_scores,)
         The per-layer profile the plan came from (for the zigzag criterion
-        ``n_scores = L + 1``: one per representation, the final norm last).
+        ``n_scores = L + 1``: one per representation, the last representation last).
     q : float or None, default=None
         The tolerance, when the plan came from a threshold.
     blocks_requested : int or None, default=None
@@ -138,10 +146,26 @@ class PrunePlan(FrozenRecord):
                 runs.append([b, b])
         return [tuple(r) for r in runs]
 
+    @property
+    def degenerate(self) -> str | None:
+        """Why the plan leaves no useful model, or None: it removes every block, or all but one.
+
+        Such a plan is still a valid answer of its rule (a flat profile puts
+        every block above ``q * max r``), so it is kept and shown, but it is
+        not applied: :func:`zigzag.models.prune_model` refuses to remove
+        every block, and a single block left is no model to evaluate.
+        """
+        if self.n_blocks and self.n_removed == self.n_blocks:
+            return f"removes all {self.n_blocks} blocks"
+        if self.n_blocks > 1 and self.n_removed == self.n_blocks - 1:
+            return f"keeps only 1 of {self.n_blocks} blocks"
+        return None
+
     def describe(self) -> str:
-        """One line for people: rule, removed blocks as ranges, count out of total."""
-        text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.ranges()) or "none"
-        return f"{self.criterion} {self.label}: remove blocks {text} ({self.n_removed} of {self.n_blocks})"
+        """One line for people: rule, removed blocks as ranges, count out of total (and why it is degenerate)."""
+        text = (f"{self.criterion} {self.label}: remove blocks {format_blocks(self)} "
+                f"({self.n_removed} of {self.n_blocks})")
+        return text + (f"; degenerate: {self.degenerate}" if self.degenerate else "")
 
     def __repr__(self) -> str:
         rule = f"q={self.q:g}, " if self.q is not None else ""
@@ -162,16 +186,42 @@ class PrunePlan(FrozenRecord):
             "blocks_requested": self.blocks_requested,
             "scores": [float(v) for v in self.scores],
             "params": jsonable(dict(self.params)),
+            "degenerate": self.degenerate,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "PrunePlan":
-        """Inverse of :meth:`to_dict` (``n_removed`` is recomputed)."""
+        """Inverse of :meth:`to_dict` (``n_removed`` and ``degenerate`` are recomputed)."""
         return cls(
             criterion=data["criterion"], blocks=data["blocks"], n_blocks=data["n_blocks"],
             scores=data.get("scores", []), q=data.get("q"), blocks_requested=data.get("blocks_requested"),
             params=data.get("params", {}),
         )
+
+
+def format_blocks(blocks) -> str:
+    """Block indices as ranges for people: ``"20-27"``, ``"1, 3-5"``, ``"none"``.
+
+    Parameters
+    ----------
+    blocks : PrunePlan or iterable of int
+
+    Examples
+    --------
+    >>> format_blocks([3, 4, 5, 9])
+    '3-5, 9'
+    >>> format_blocks([])
+    'none'
+    """
+    if isinstance(blocks, PrunePlan):
+        blocks = blocks.blocks
+    runs = []
+    for b in sorted({int(b) for b in blocks}):
+        if runs and b == runs[-1][1] + 1:
+            runs[-1][1] = b
+        else:
+            runs.append([b, b])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs) or "none"
 
 
 # ---------------------------------------------------------------- generic rules on a score profile
@@ -181,7 +231,7 @@ def threshold_blocks(scores, q: float) -> tuple:
     Parameters
     ----------
     scores : array-like of shape (n,)
-        One score per representation, the final-norm representation last.
+        One score per representation, the last representation (never removed) last.
     q : float in [0, 1]
 
     Returns
@@ -202,8 +252,8 @@ def best_window(scores, m: int, *, highest: bool = True) -> tuple:
     Parameters
     ----------
     scores : array-like of shape (n_candidates,)
-        One score per candidate block (pass ``scores[:-1]`` to leave out a
-        final-norm entry).
+        One score per candidate block (pass ``scores[:-1]`` to leave out the
+        last representation).
     m : int
         Window length, ``1 <= m <= n_candidates``.
     highest : bool, default=True
@@ -255,7 +305,7 @@ def prune_plans(barcode, q=(), blocks=(), *, dim: int = 1, normalization: str = 
     Parameters
     ----------
     barcode : Barcode
-        Over n = L + 1 representations (the final norm last).
+        Over n = L + 1 representations (the last one is never removed).
     q : float or iterable of float, default=()
         Tolerances in [0, 1]: remove the blocks ``l < n-1`` with
         ``r(l) >= q * max r``. 0.9 and 0.8 are the paper's "10%" and "20%".
@@ -298,6 +348,8 @@ def prune_plans(barcode, q=(), blocks=(), *, dim: int = 1, normalization: str = 
                 f"(n_layers - 1); got {m}."
             )
     r = pruning_profile(barcode, dim=dim, normalization=normalization)
+    if not np.any(r > 0):
+        raise InputError(_zero_profile_message(barcode, dim))
     criterion = f"zigzag-S{dim}"
     params = {"dim": dim, "normalization": normalization, "barcode": dict(barcode.params)}
     plans = [
@@ -319,7 +371,7 @@ def prune_plan(barcode, q: float | None = 0.9, *, blocks: int | None = None, dim
     Parameters
     ----------
     barcode : Barcode
-        Over n = L + 1 representations (the final norm last).
+        Over n = L + 1 representations (the last one is never removed).
     q : float in [0, 1] or None, default=0.9
         Remove the blocks ``l < n-1`` with ``r(l) >= q * max r``. Ignored
         (may be left at its default) when ``blocks`` is given.
@@ -351,3 +403,26 @@ def prune_plan(barcode, q: float | None = 0.9, *, blocks: int | None = None, dim
     if q is None:
         raise ValueError("prune_plan needs either q (a tolerance in [0, 1], e.g. 0.9) or blocks (a count, e.g. 8).")
     return prune_plans(barcode, q=[q], dim=dim, normalization=normalization)[0]
+
+
+def _zero_profile_message(barcode, dim: int) -> str:
+    """Why the H_dim profile is zero at every layer, and what to do instead."""
+    counts = {int(p): int(np.sum(barcode.dimension == p)) for p in barcode.dims}
+    others = [p for p in sorted(counts) if counts[p] and p >= 1 and p != dim]
+    fixes = [f"use dim={others[0]} (--dim {others[0]})"] if others else []
+    max_dim = barcode_max_dim(barcode)
+    if max_dim is not None and dim > max_dim:
+        why = f"the barcode was computed up to H{int(max_dim)} only, so it has no H{dim} bars"
+        fixes.append(f"recompute the barcode with max_dim >= {dim} (--max-dim {dim})")
+    elif not counts.get(dim):
+        held = ", ".join(f"H{p}: {n}" for p, n in sorted(counts.items()) if n) or "none"
+        why = f"it has no H{dim} bars (bars per dimension: {held})"
+        fixes.append("give more, and more varied, texts: identical or nearly identical points (one text repeated, "
+                     "a model that maps every input to the same vector) have no cycles")
+    else:
+        n = counts[dim]
+        bars = f"its {n} H{dim} bars all live" if n > 1 else f"its one H{dim} bar lives"
+        why = f"{bars} only inside one link between two consecutive layers, so no layer has a cycle"
+        fixes.append("give more, and more varied, texts")
+    return (f"The H{dim} pruning profile of this barcode is zero at every layer, so it names no block to remove: "
+            f"{why}. To fix it, " + ", or ".join(fixes) + ".")

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import check_int
+from .errors import InputTypeError
 
 __all__ = ["builtin_corpus", "load_texts", "as_texts", "texts_sha256", "Texts", "duplicate_count", "drop_duplicates",
            "text_position"]
@@ -275,7 +276,7 @@ def as_texts(texts, *, minimum: int = 1, caller: str = "extract") -> list:
         if isinstance(texts, Path) or Path(texts).suffix.lower() in (".txt", ".jsonl", ".csv"):
             texts = load_texts(texts)
         else:
-            raise TypeError(
+            raise InputTypeError(
                 f"texts of {caller} must be a list of strings or a path to a .txt/.jsonl/.csv file; got one string "
                 f"{texts[:40]!r}. Wrap a single text in a list."
             )
@@ -283,7 +284,7 @@ def as_texts(texts, *, minimum: int = 1, caller: str = "extract") -> list:
         texts = list(texts)
     bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if bad:
-        raise TypeError(f"texts of {caller} must all be strings; entries {bad[:5]} are {type(texts[bad[0]]).__name__}.")
+        raise InputTypeError(f"texts of {caller} must all be strings; entries {bad[:5]} are {type(texts[bad[0]]).__name__}.")
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty:
         raise ValueError(f"texts of {caller} contains {len(empty)} empty text(s) "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 
+from ..errors import InputTypeError
+
 __all__ = ["Capture", "input_tensor", "match_modules", "move_to_device", "output_tensor"]
 
 
@@ -17,7 +19,7 @@ def output_tensor(output, name: str):
         return output[0]
     if hasattr(output, "to_tuple"):
         return output_tensor(output.to_tuple(), name)
-    raise TypeError(
+    raise InputTypeError(
         f"Module {name!r} returned {type(output).__name__}, not a tensor: hook a module that outputs "
         "activations of shape (batch, n_tokens, n_features) or (batch, n_features)."
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+
+from ..descriptors import BRF_INDEX, NORMALIZATIONS
 from .common import add_bars_argument, load_bars
 
 
@@ -15,9 +18,9 @@ def _add_describe(sub):
     p.add_argument("--alpha", type=float, nargs="+", default=[0.0, 1.0],
                    help="exponents of ILP and BRF (default 0 1)")
     p.add_argument("--threshold", type=float, default=0.5, help="threshold of the correlation lengths (default 0.5)")
-    p.add_argument("--brf-index", choices=["birth", "death"], default="birth",
+    p.add_argument("--brf-index", choices=BRF_INDEX, default="birth",
                    help="count bars at their birth layer or at their last layer alive (authors' curves)")
-    p.add_argument("--normalization", choices=["column", "row", "none"], default="column",
+    p.add_argument("--normalization", choices=NORMALIZATIONS, default="column",
                    help="normalisation of the average similarity (default column, the paper's)")
     p.set_defaults(func=_cmd_describe)
 
@@ -41,14 +44,15 @@ def _cmd_describe(args) -> int:
 def _add_prune_plan(sub):
     p = sub.add_parser("prune-plan", help="blocks to remove by the zigzag criterion",
                        description="Which decoder blocks to remove (0-based), from the average persistence "
-                                   "similarity of the barcode. Default: --q 0.9 --q 0.8.")
+                                   "similarity of the barcode. Default: --q 0.9 --q 0.8. A plan that removes every "
+                                   "block, or all but one, is marked degenerate and warned about on stderr.")
     add_bars_argument(p)
-    p.add_argument("--q", type=float, action="append", default=None, dest="qs",
+    p.add_argument("--q", "--tolerance", type=float, action="append", default=None, dest="qs",
                    help="tolerance: remove blocks with r >= q * max r (repeatable)")
     p.add_argument("--blocks", type=int, action="append", default=None,
                    help="remove exactly this many blocks, the best contiguous window (repeatable)")
     p.add_argument("--dim", type=int, default=1, help="homology dimension of the profile (default 1)")
-    p.add_argument("--normalization", choices=["column", "row", "none"], default="column",
+    p.add_argument("--normalization", choices=NORMALIZATIONS, default="column",
                    help="normalisation of the average similarity (default column, the paper's)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.set_defaults(func=_cmd_prune_plan)
@@ -57,11 +61,15 @@ def _add_prune_plan(sub):
 def _cmd_prune_plan(args) -> int:
     import json
 
-    from ..pruning import prune_plans
+    from ..pruning import format_blocks, prune_plans
 
     bars = load_bars(args)
     qs = args.qs if args.qs is not None else ([] if args.blocks else [0.9, 0.8])
     plans = prune_plans(bars, q=qs, blocks=args.blocks or [], dim=args.dim, normalization=args.normalization)
+    for plan in plans:
+        if plan.degenerate:
+            print(f"zigzag prune-plan: warning: the plan {plan.label} is degenerate: it {plan.degenerate}. "
+                  "Use a higher --q or --blocks.", file=sys.stderr)
     profile = plans[0].scores
     peak = int(profile.argmax())
     if args.json:
@@ -71,34 +79,41 @@ def _cmd_prune_plan(args) -> int:
             "plans": [
                 {**({"q": plan.q} if plan.q is not None else {"blocks_requested": plan.blocks_requested}),
                  "blocks": list(plan.blocks), "n_removed": plan.n_removed, "n_blocks": plan.n_blocks,
-                 "criterion": plan.criterion}
+                 "criterion": plan.criterion, "degenerate": plan.degenerate}
                 for plan in plans
             ],
         }
         print(json.dumps(out))
         return 0
     n = bars.n_layers
-    print(f"r(l) = S-bar_{args.dim} over {n} representations (blocks 0..{n - 2}; {n - 1} = final norm, never removed)")
+    print(f"r(l) = S-bar_{args.dim} over {n} representations (blocks 0..{n - 2}; {n - 1} = the last "
+          "representation, never removed)")
     print(f"peak at layer {peak} (r = {float(profile[peak]):.3f})")
     print(f"{'rule':<8} {'removed':>10}  blocks (0-based)")
     for plan in plans:
-        runs = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in plan.ranges()) or "none"
-        print(f"{plan.label:<8} {f'{plan.n_removed} of {plan.n_blocks}':>10}  {runs}")
+        note = f"  (degenerate: {plan.degenerate})" if plan.degenerate else ""
+        print(f"{plan.label:<8} {f'{plan.n_removed} of {plan.n_blocks}':>10}  {format_blocks(plan)}{note}")
     return 0
 
 
-_PLOT_KINDS = ("diagram", "barcode", "histogram", "betti", "similarity", "profile")
+def _plot_kinds() -> tuple:
+    """The figures ``zigzag plot`` draws: every ``plot_<kind>`` of zigzag.plotting that takes one barcode."""
+    from .. import plotting
+
+    return tuple(name[len("plot_"):] for name in plotting.__all__ if name.startswith("plot_") and name != "plot_curves")
 
 
 def _add_plot(sub):
-    p = sub.add_parser("plot", help="a figure of a barcode (diagram, barcode, histogram, betti, similarity, profile)",
+    kinds = _plot_kinds()
+    p = sub.add_parser("plot", help=f"a figure of a barcode ({', '.join(kinds)})",
                        description="Draw one figure of a barcode and save it (.png, .pdf, .svg).")
     add_bars_argument(p)
-    p.add_argument("--kind", choices=_PLOT_KINDS, required=True)
+    p.add_argument("--kind", choices=kinds, required=True)
     p.add_argument("--dim", type=int, default=None,
                    help="homology dimension (default 1; diagram and betti: all dimensions with bars)")
-    p.add_argument("--q", type=float, action="append", default=None, dest="qs",
+    p.add_argument("--q", "--tolerance", type=float, action="append", default=None, dest="qs",
                    help="profile: tolerances to shade (default 0.9 and 0.8)")
+    p.add_argument("--logy", action="store_true", help="betti: log scale on the count axis")
     p.add_argument("--dpi", type=int, default=150)
     p.add_argument("-o", "--output", required=True, help="figure file (.png, .pdf, .svg)")
     p.set_defaults(func=_cmd_plot)
@@ -117,10 +132,12 @@ def _cmd_plot(args) -> int:
     check_output(args.output, text=False, what="a figure")
     bars = load_bars(args)
     dim = 1 if args.dim is None else args.dim
+    if args.logy and args.kind != "betti":
+        raise ValueError(f"--logy applies to --kind betti only, not {args.kind}.")
     if args.kind == "diagram":
         ax = plotting.plot_diagram(bars, dims=args.dim)
     elif args.kind == "betti":
-        ax = plotting.plot_betti(bars, dims=args.dim)
+        ax = plotting.plot_betti(bars, dims=args.dim, logy=args.logy)
     elif args.kind == "profile":
         ax = plotting.plot_profile(bars, q=args.qs or [0.9, 0.8], dim=dim)
     else:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..engines import ENGINES
-from ..filtration import ZIGZAGS
-from ..knn import GRAPHS, METRICS
-
 
 def _add_compute(sub):
+    from ..engines import ENGINES
+    from ..filtration import ZIGZAGS
+    from ..knn import GRAPHS, METRICS
+
     p = sub.add_parser("compute", help="zigzag barcode of a sequence of point clouds",
                        description="Compute the zigzag barcode of layer clouds (.npy (n, N, D) array or an extraction folder).")
     p.add_argument("clouds", help="a .npy file holding an (n_layers, n_points, n_features) array, or a folder written by 'zigzag extract'")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 def _add_extract(sub):
+    from ..adapters.hf import DTYPES
+
     p = sub.add_parser("extract", help="layer clouds of a transformers model, streamed to a folder",
                        description="Run texts through a transformers model and write one pooled vector per text and "
                                    "representation to DIR (one .npy memory map per layer and a manifest.json). "
@@ -28,7 +30,7 @@ def _add_extract(sub):
     p.add_argument("--max-length", type=int, default=None,
                    help="truncate texts to this many tokens (default: the model's position limit)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: where the model loads, the CPU)")
-    p.add_argument("--dtype", choices=["float32", "float16", "float64"], default="float32", help="stored vectors")
+    p.add_argument("--dtype", choices=DTYPES, default="float32", help="stored vectors")
     p.add_argument("--model-dtype", choices=["float32", "bfloat16", "float16"], default="float32",
                    help="dtype the model computes in (default float32, as in the paper)")
     p.add_argument("--revision", default=None, help="model revision (branch, tag or commit) for hub models")

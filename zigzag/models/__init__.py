@@ -4,8 +4,10 @@ torch and transformers are imported here, in :mod:`zigzag.adapters` and in
 :mod:`zigzag.baselines` only, and lazily, so the TDA core needs numpy alone.
 """
 
-from .evaluation import Evaluation, evaluate, knn_overlap
+from .devices import check_device
+from .evaluation import Evaluation, Reference, evaluate, knn_overlap, reference_outputs
 from .harness import lm_eval_tasks
 from .surgery import prune_model
 
-__all__ = ["Evaluation", "evaluate", "knn_overlap", "lm_eval_tasks", "prune_model"]
+__all__ = ["Evaluation", "Reference", "check_device", "evaluate", "knn_overlap", "lm_eval_tasks", "prune_model",
+           "reference_outputs"]

@@ -2,10 +2,17 @@
 
 Causal LMs: perplexity on the texts. Encoders: cosine between pooled
 embeddings and how many nearest neighbours each text keeps.
+
+The full model's side does not depend on the plan, so it is computed once
+(:func:`reference_outputs`) and shared by every plan (``evaluate(...,
+reference=ref)``); only the pruned model runs per plan. Texts go through the
+model in batches of similar length (fewer padding tokens, the same numbers up
+to float rounding), the same batches for the reference and every pruned model.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,10 +22,13 @@ import numpy as np
 
 from .._frozen import FrozenRecord
 from .._validation import check_int, check_option
+from ..errors import InputError, InputTypeError
 from ..knn import knn_indices
-from ..texts import as_texts
+from ..texts import as_texts, texts_sha256
 
-__all__ = ["Evaluation", "evaluate", "knn_overlap"]
+__all__ = ["Evaluation", "Reference", "evaluate", "knn_overlap", "reference_outputs"]
+
+KINDS = ("causal_lm", "encoder")
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,9 +70,119 @@ class Evaluation(FrozenRecord):
         return f"Evaluation({self.kind}, {self.n_blocks_full} -> {self.n_blocks_pruned} blocks, {self.n_texts} texts: {values})"
 
 
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """The full model's outputs on the texts: computed once, shared by the evaluation of every plan.
+
+    Attributes
+    ----------
+    kind : {"causal_lm", "encoder"}
+    n_blocks : int
+        Blocks of the full model.
+    n_texts : int
+    embeddings : ndarray of shape (n_texts, n_features) or None
+        ``encoder``: each text's mean-pooled last representation (float64).
+    nll : float or None
+        ``causal_lm``: mean next-token negative log-likelihood (nats).
+    n_tokens : int or None
+        ``causal_lm``: the number of predicted tokens.
+    params : mapping
+        What the outputs depend on: ``texts_sha256``, ``batch_size``,
+        ``max_length``, ``add_special_tokens``, ``model``.
+    """
+
+    kind: str
+    n_blocks: int
+    n_texts: int
+    embeddings: np.ndarray | None = None
+    nll: float | None = None
+    n_tokens: int | None = None
+    params: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.embeddings is not None:
+            embeddings = np.array(self.embeddings, dtype=np.float64)
+            embeddings.setflags(write=False)
+            object.__setattr__(self, "embeddings", embeddings)
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def check_matches(self, kind: str, texts, settings: Mapping) -> None:
+        """Raise when this reference was made for other texts, another kind or other settings."""
+        if kind != self.kind:
+            raise InputError(f"The reference holds {self.kind} outputs; this evaluation is kind={kind!r}.")
+        if texts_sha256(texts) != self.params.get("texts_sha256"):
+            raise InputError(
+                f"The reference was computed on other texts ({self.n_texts} texts with another hash); "
+                "evaluate on the same texts or compute a new reference with reference_outputs()."
+            )
+        differ = [f"{key}={settings[key]!r} (reference: {self.params.get(key)!r})"
+                  for key in settings if self.params.get(key) != settings[key]]
+        if differ:
+            raise InputError(
+                "The reference was computed with other settings: " + ", ".join(differ)
+                + ". Pass the same ones, or compute a new reference with reference_outputs()."
+            )
+
+
+def _resolve_kind(model, kind):
+    """``kind`` checked, or the default: causal_lm for decoders with a language-model head, else encoder."""
+    from ..adapters.families import family_of
+
+    family = family_of(model)
+    has_head = getattr(model, "get_output_embeddings", lambda: None)() is not None
+    if kind is None:
+        kind = "causal_lm" if family.kind == "decoder" and has_head else "encoder"
+    check_option(kind, "kind", KINDS, caller="evaluate")
+    if kind == "causal_lm" and not has_head:
+        raise InputError(f"kind='causal_lm' needs a model with a language-model head; {type(model).__name__} has none.")
+    return kind, family
+
+
+def _n_blocks(model, family) -> int:
+    return len(model.base_model.get_submodule(family.blocks))
+
+
+def reference_outputs(model, tokenizer, texts, *, kind: str | None = None, batch_size: int = 32,
+                      max_length: int | None = None, add_special_tokens: bool = True, device=None,
+                      progress: bool = True, desc: str = "reference") -> Reference:
+    """Run the full model once and keep what :func:`evaluate` compares every pruned model with.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+    tokenizer : transformers tokenizer
+    texts : list of str or path
+    kind : {"causal_lm", "encoder"}, optional
+        Default as in :func:`evaluate`.
+    batch_size, max_length, add_special_tokens, device
+        As in :func:`evaluate`; pass the same values there.
+    progress : bool, default=True
+        A progress bar over batches, labelled ``desc``.
+    desc : str, default="reference"
+
+    Returns
+    -------
+    Reference
+    """
+    kind, family = _resolve_kind(model, kind)
+    texts = as_texts(texts, minimum=1, caller="reference_outputs")
+    batch_size = check_int(batch_size, "batch_size", minimum=1, caller="reference_outputs")
+    run = dict(batch_size=batch_size, max_length=max_length, add_special_tokens=add_special_tokens, device=device,
+               progress=progress, desc=desc)
+    config = getattr(model, "config", None)
+    params = {"texts_sha256": texts_sha256(texts), "batch_size": batch_size, "max_length": max_length,
+              "add_special_tokens": bool(add_special_tokens),
+              "model": getattr(config, "_name_or_path", "") or type(model).__name__}
+    common = dict(kind=kind, n_blocks=_n_blocks(model, family), n_texts=len(texts), params=params)
+    if kind == "causal_lm":
+        nll, n_tokens = _mean_nll(model, tokenizer, texts, **run)
+        return Reference(nll=nll, n_tokens=n_tokens, **common)
+    return Reference(embeddings=_embeddings(model, tokenizer, texts, **run), **common)
+
+
 def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int = 5, batch_size: int = 32,
              max_length: int | None = None, add_special_tokens: bool = True, device=None,
-             progress: bool = True) -> Evaluation:
+             reference: Reference | None = None, progress: bool = True, desc: str = "evaluate") -> Evaluation:
     """Compare a pruned model with the full one on the same texts.
 
     Parameters
@@ -81,7 +201,13 @@ def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int
     add_special_tokens : bool, default=True
         BOS for perplexity, ``[CLS]``/``[SEP]`` for BERT.
     device : optional
+    reference : Reference, optional
+        The full model's outputs from :func:`reference_outputs` on the same
+        texts and settings; default: computed here. Pass one to evaluate
+        several plans with a single pass of the full model.
     progress : bool, default=True
+        A progress bar over the pruned model's batches, labelled ``desc``.
+    desc : str, default="evaluate"
 
     Returns
     -------
@@ -90,42 +216,36 @@ def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int
     Raises
     ------
     ValueError
-        Too few texts, or a kind the models do not support.
+        Too few texts, a kind the models do not support, or a reference made
+        for other texts or settings.
     """
-    from ..adapters.families import family_of
-
-    family = family_of(model)
-    has_head = getattr(model, "get_output_embeddings", lambda: None)() is not None
-    if kind is None:
-        kind = "causal_lm" if family.kind == "decoder" and has_head else "encoder"
-    check_option(kind, "kind", ("causal_lm", "encoder"), caller="evaluate")
+    kind, family = _resolve_kind(model, kind)
     k = check_int(k, "k", minimum=1, caller="evaluate")
     texts = as_texts(texts, minimum=k + 1 if kind == "encoder" else 1, caller="evaluate")
-    n_full = len(model.base_model.get_submodule(family.blocks))
-    n_pruned = len(pruned.base_model.get_submodule(family.blocks))
-    params = {"k": k, "batch_size": batch_size, "max_length": max_length, "add_special_tokens": add_special_tokens,
-              "kept_blocks": list(getattr(pruned.config, "zigzag_kept_blocks", []) or [])}
+    batch_size = check_int(batch_size, "batch_size", minimum=1, caller="evaluate")
+    settings = {"batch_size": batch_size, "max_length": max_length, "add_special_tokens": bool(add_special_tokens)}
+    if reference is None:
+        reference = reference_outputs(model, tokenizer, texts, kind=kind, device=device, progress=progress,
+                                      desc="reference", **settings)
+    elif not isinstance(reference, Reference):
+        raise InputTypeError(f"reference must be a zigzag.models.Reference from reference_outputs(); "
+                             f"got {type(reference).__name__}.")
+    reference.check_matches(kind, texts, settings)
+    n_pruned = _n_blocks(pruned, family)
+    params = {"k": k, **settings, "kept_blocks": list(getattr(pruned.config, "zigzag_kept_blocks", []) or [])}
+    run = dict(device=device, progress=progress, desc=desc, **settings)
     if kind == "causal_lm":
-        if not has_head:
-            raise ValueError(f"kind='causal_lm' needs a model with a language-model head; {type(model).__name__} has none.")
-        run = dict(batch_size=batch_size, max_length=max_length, add_special_tokens=add_special_tokens,
-                   device=device, progress=progress)
-        nll_full, n_tokens = _mean_nll(model, tokenizer, texts, **run)
+        nll_full, n_tokens = reference.nll, reference.n_tokens
         nll_pruned, _ = _mean_nll(pruned, tokenizer, texts, **run)
         metrics = {"perplexity_full": math.exp(nll_full), "perplexity_pruned": math.exp(nll_pruned),
                    "perplexity_ratio": math.exp(nll_pruned - nll_full), "nll_full": nll_full,
                    "nll_pruned": nll_pruned, "n_tokens": n_tokens}
     else:
-        from ..adapters.hf import extract
-
-        run = dict(hook="residual", pooling="mean", batch_size=batch_size, max_length=max_length,
-                   add_special_tokens=add_special_tokens, device=device, progress=progress)
-        a = np.asarray(extract(model, tokenizer, texts, **run).layers[-1], dtype=np.float64)
-        b = np.asarray(extract(pruned, tokenizer, texts, **run).layers[-1], dtype=np.float64)
-        cos = _unit(a) * _unit(b)
-        cos = cos.sum(1)
+        a = reference.embeddings
+        b = _embeddings(pruned, tokenizer, texts, **run)
+        cos = (_unit(a) * _unit(b)).sum(1)
         metrics = {"mean_cosine": cos.mean(), "min_cosine": cos.min(), "knn_overlap": knn_overlap(a, b, k)}
-    return Evaluation(kind, metrics, n_full, n_pruned, len(texts), params)
+    return Evaluation(kind, metrics, reference.n_blocks, n_pruned, len(texts), params)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -148,31 +268,79 @@ def knn_overlap(a, b, k: int) -> float:
     return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(na, nb)]))
 
 
-def _mean_nll(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, progress):
-    """Mean next-token negative log-likelihood (nats) over all predicted tokens, and their count."""
+def _length_batches(runner, texts, batch_size):
+    """Text indices in batches of similar token length (longest last), so batches carry little padding."""
+    ids = runner.tokenizer(list(texts), add_special_tokens=runner.add_special_tokens,
+                           truncation=runner.max_length is not None, max_length=runner.max_length)["input_ids"]
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    return [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+
+
+def _forward_kwargs(runner, takes, texts):
+    """Padded tensors of a batch on the model's device, with the keywords its forward takes."""
+    input_ids, mask, position_ids = runner.encode(texts)
+    kwargs = {"input_ids": input_ids.to(runner.device), "attention_mask": mask.to(runner.device)}
+    if "position_ids" in takes:
+        kwargs["position_ids"] = position_ids.to(runner.device)
+    if "use_cache" in takes:
+        kwargs["use_cache"] = False
+    return kwargs
+
+
+def _batches(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, padding_side,
+             progress, desc):
+    """Yield ``(indices, kwargs)`` per batch, the model in eval mode under inference mode, with a progress bar."""
     import torch
     from tqdm.auto import tqdm
 
     from ..adapters.hf import BatchRunner
 
     runner = BatchRunner(model, tokenizer, texts, [], batch_size=batch_size, max_length=max_length,
-                         add_special_tokens=add_special_tokens, padding_side="right", device=device)
+                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
+    takes = set(inspect.signature(model.forward).parameters)
     was_training = model.training
     model.eval()
-    total, count = 0.0, 0
     try:
         with torch.inference_mode():
-            for s in tqdm(range(0, len(texts), batch_size), disable=not progress, desc="perplexity", unit="batch"):
-                input_ids, mask, position_ids = runner.encode(texts[s:s + batch_size])
-                input_ids, mask = input_ids.to(runner.device), mask.to(runner.device)
-                logits = model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids.to(runner.device),
-                               use_cache=False).logits.float()
-                nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), input_ids[:, 1:], reduction="none")
-                real = (mask[:, :-1] * mask[:, 1:]).bool()
-                total += float(nll[real].sum())
-                count += int(real.sum())
+            batches = _length_batches(runner, texts, batch_size)
+            for index in tqdm(batches, disable=not progress, desc=desc, unit="batch"):
+                yield index, _forward_kwargs(runner, takes, [texts[i] for i in index])
     finally:
         model.train(was_training)
+
+
+def _embeddings(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, progress, desc):
+    """Each text's mean over real tokens of the model's last representation, float64, in text order."""
+    from ..adapters.pooling import pool
+
+    base = model.base_model
+    out = None
+    for index, kwargs in _batches(base, tokenizer, texts, batch_size=batch_size, max_length=max_length,
+                                  add_special_tokens=add_special_tokens, device=device,
+                                  padding_side=getattr(tokenizer, "padding_side", "right") or "right",
+                                  progress=progress, desc=desc):
+        hidden = base(**kwargs).last_hidden_state
+        vectors = pool(hidden, kwargs["attention_mask"], "mean").float().cpu().numpy()
+        if out is None:
+            out = np.empty((len(texts), vectors.shape[1]), dtype=np.float64)
+        out[index] = vectors
+    return out
+
+
+def _mean_nll(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, progress, desc):
+    """Mean next-token negative log-likelihood (nats) over all predicted tokens, and their count."""
+    import torch
+
+    total, count = 0.0, 0
+    for _, kwargs in _batches(model, tokenizer, texts, batch_size=batch_size, max_length=max_length,
+                              add_special_tokens=add_special_tokens, device=device, padding_side="right",
+                              progress=progress, desc=desc):
+        logits = model(**kwargs).logits.float()
+        input_ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
+        nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), input_ids[:, 1:], reduction="none")
+        real = (mask[:, :-1] * mask[:, 1:]).bool()
+        total += float(nll[real].sum())
+        count += int(real.sum())
     if count == 0:
-        raise ValueError("No token to predict: every text is a single token. Use longer texts for perplexity.")
+        raise InputError("No token to predict: every text is a single token. Use longer texts for perplexity.")
     return total / count, count

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import copy as copy_module
 import logging
+import numbers
+from collections.abc import Iterable
 
 from .._validation import check_int
 from .per_layer import prune_config
+from ..errors import InputTypeError
 
 __all__ = ["prune_model"]
 
@@ -63,6 +66,8 @@ def prune_model(model, blocks, *, copy: bool = True):
 
     Raises
     ------
+    TypeError
+        ``blocks`` is not an iterable of ints or a PrunePlan (``prune_model(model, 2)``).
     ValueError
         Block indices out of range or repeated, all blocks, a model with no
         list of blocks, or a config that cannot describe the kept blocks (the
@@ -85,8 +90,12 @@ def prune_model(model, blocks, *, copy: bool = True):
         if blocks.n_blocks != n_blocks:
             raise ValueError(f"The plan is for a model with {blocks.n_blocks} blocks, this model has {n_blocks}.")
         blocks = blocks.blocks
-    if isinstance(blocks, (str, bytes)) or not hasattr(blocks, "__iter__"):
-        raise TypeError(f"The 'blocks' of prune_model must be a list of block indices or a PrunePlan; got {blocks!r}.")
+    if isinstance(blocks, (str, bytes)) or not isinstance(blocks, Iterable):
+        one = f" To remove one block, pass [{blocks!r}]." if isinstance(blocks, numbers.Integral) else ""
+        raise InputTypeError(
+            "The 'blocks' parameter of prune_model must be an iterable of ints (e.g. [2] or range(20, 28)) "
+            f"or a PrunePlan; got {type(blocks).__name__} {blocks!r}.{one}"
+        )
     removed = [check_int(b, "blocks", caller="prune_model") for b in blocks]
     if len(set(removed)) != len(removed):
         raise ValueError(f"The 'blocks' of prune_model must be distinct; got {removed}.")

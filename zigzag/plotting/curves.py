@@ -241,7 +241,7 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
     >>> bars = zigzag.Barcode.from_arrays([1, 1, 1, 1], [0, 1, 2, 4], [7, 5, 3, 7], n_layers=4)
     >>> ax = zigzag.plot_profile(bars, q=(0.9, 0.8))
     >>> [text.get_text() for text in ax.get_legend().get_texts()][:2]
-    ['q=0.8: remove 2 of 3', 'q=0.9: remove 1 of 3']
+    ['q=0.8: remove 2 of 3 (degenerate)', 'q=0.9: remove 1 of 3']
     """
     if isinstance(source, Barcode):
         plans = prune_plans(source, q=q, blocks=blocks, dim=dim)
@@ -261,9 +261,11 @@ def plot_profile(source, q=(0.9, 0.8), *, blocks=(), dim: int = 1, ax=None, **st
     for rank, i in enumerate(order):
         plan = plans[i]
         color = PLAN_SHADES[rank % len(PLAN_SHADES)]
+        label = f"{plan.label}: remove {plan.n_removed} of {plan.n_blocks}"
+        label += " (degenerate)" if plan.degenerate else ""  # hatched: every block, or all but one
         for n_run, (a, b) in enumerate(plan.ranges()):
-            ax.axvspan(a - 0.5, b + 0.5, color=color, alpha=0.35, lw=0, zorder=rank,
-                       label=f"{plan.label}: remove {plan.n_removed} of {plan.n_blocks}" if n_run == 0 else None)
+            ax.axvspan(a - 0.5, b + 0.5, facecolor=color, edgecolor="#D55E00", alpha=0.35, lw=0, zorder=rank,
+                       hatch="//" if plan.degenerate else None, label=label if n_run == 0 else None)
         if plan.q is not None:
             ax.axhline(plan.q * np.nanmax(r), color=color, ls="--", lw=1, zorder=len(plans) + 1)
     kwargs = {"color": "#000000", "lw": 1.6, "marker": "o", "ms": 3, "label": r"$r(\ell) = \bar S_{%d}(\ell)$" % dim}

@@ -134,8 +134,10 @@ def persistent_loops_section(clouds, barcode, texts, folder, *, top: int = 5, n_
         Computed from ``clouds``.
     texts : sequence of str or None
         One prompt per point.
-    folder : path-like
-        Where the figure goes.
+    folder : path-like or callable
+        Where the figure goes: a folder (``folder/loops.png``), or a callable
+        that maps the file name to its path (a report folder's ``path``),
+        called only when there is a figure to save.
     top, n_panels : int
     progress : bool, default=False
 
@@ -167,7 +169,7 @@ def persistent_loops_section(clouds, barcode, texts, folder, *, top: int = 5, n_
     fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 5.0), layout="constrained", squeeze=False)
     for cycle, ax in zip(panels, axes[0]):
         plot_cycle(clouds, cycle, ax=ax, texts=texts)
-    save_figure(fig, Path(folder) / "loops.png", dpi=110)
+    save_figure(fig, folder("loops.png") if callable(folder) else Path(folder) / "loops.png", dpi=110)
     plt.close(fig)
     return lines + ["", f"**The {len(panels)} longest loops in their layers (PCA of the loop's prompts and their "
                         "neighbours)**", "", "![persistent loops](loops.png)", ""]

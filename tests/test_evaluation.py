@@ -1,0 +1,82 @@
+"""Evaluation with one shared pass of the full model: the same numbers as evaluating each plan alone."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
+
+from zigzag.adapters import extract  # noqa: E402
+from zigzag.models import Reference, evaluate, prune_model, reference_outputs  # noqa: E402
+from zigzag.texts import builtin_corpus  # noqa: E402
+
+
+@pytest.mark.parametrize("family, kind", [("llama", "causal_lm"), ("gpt2", "causal_lm"), ("bert", "encoder")])
+def test_a_shared_reference_gives_exactly_what_each_evaluation_computes_alone(family, kind, make_tiny_model,
+                                                                               tiny_tokenizer):
+    model = make_tiny_model(family, n_layers=4)
+    texts = builtin_corpus(13, seed=7)
+    run = dict(batch_size=5, max_length=12, progress=False)
+    reference = reference_outputs(model, tiny_tokenizer, texts, **run)
+    assert isinstance(reference, Reference) and reference.kind == kind and reference.n_blocks == 4
+    for blocks in ([1], [0, 2], [3]):
+        pruned = prune_model(model, blocks)
+        shared = evaluate(model, pruned, tiny_tokenizer, texts, k=3, reference=reference, **run)
+        alone = evaluate(model, pruned, tiny_tokenizer, texts, k=3, **run)
+        assert shared.kind == kind and dict(shared.metrics) == dict(alone.metrics)
+        assert shared.n_blocks_full == 4 and shared.n_blocks_pruned == 4 - len(blocks)
+    same = evaluate(model, model, tiny_tokenizer, texts, k=3, reference=reference, **run)
+    key = "perplexity_ratio" if kind == "causal_lm" else "mean_cosine"
+    assert same.metrics[key] == 1.0  # the same batches for both sides: bitwise the same outputs
+
+
+def test_length_sorted_batches_give_the_numbers_of_one_text_at_a_time(make_tiny_model, tiny_tokenizer):
+    model = make_tiny_model("bert", n_layers=3)
+    texts = builtin_corpus(10, seed=8)
+    batched = reference_outputs(model, tiny_tokenizer, texts, batch_size=4, progress=False)
+    alone = reference_outputs(model, tiny_tokenizer, texts, batch_size=1, progress=False)
+    np.testing.assert_allclose(batched.embeddings, alone.embeddings, atol=1e-5)
+    # in text order, and the mean of the last representation that extract(hook="residual") gives
+    residual = extract(model, tiny_tokenizer, texts, hook="residual", pooling="mean", batch_size=1, progress=False)
+    np.testing.assert_allclose(alone.embeddings, residual.layers[-1], atol=1e-6)
+
+
+def test_a_reference_for_other_texts_or_settings_is_refused(make_tiny_model, tiny_tokenizer):
+    model = make_tiny_model("llama", n_layers=3)
+    texts = builtin_corpus(8, seed=9)
+    reference = reference_outputs(model, tiny_tokenizer, texts, batch_size=4, progress=False)
+    pruned = prune_model(model, [1])
+    with pytest.raises(ValueError, match="other texts"):
+        evaluate(model, pruned, tiny_tokenizer, texts[:7], batch_size=4, reference=reference, progress=False)
+    with pytest.raises(ValueError, match="batch_size=3 \\(reference: 4\\)"):
+        evaluate(model, pruned, tiny_tokenizer, texts, batch_size=3, reference=reference, progress=False)
+    with pytest.raises(ValueError, match="encoder"):
+        evaluate(model, pruned, tiny_tokenizer, texts, kind="encoder", batch_size=4, reference=reference,
+                 progress=False)
+    with pytest.raises(TypeError, match="reference_outputs"):
+        evaluate(model, pruned, tiny_tokenizer, texts, reference={"nll": 1.0}, progress=False)
+
+
+@pytest.mark.parametrize("blocks", [2, 2.0, "2", None])
+def test_prune_model_needs_an_iterable_of_blocks(make_tiny_model, blocks):
+    model = make_tiny_model("llama", n_layers=3)
+    with pytest.raises(TypeError, match="iterable of ints .* or a PrunePlan"):
+        prune_model(model, blocks)
+    if isinstance(blocks, int):
+        with pytest.raises(TypeError, match=r"pass \[2\]"):
+            prune_model(model, blocks)
+
+
+def test_progress_bars_are_named_by_stage(make_tiny_model, tiny_tokenizer, capsys):
+    model = make_tiny_model("bert", n_layers=3)
+    texts = builtin_corpus(9, seed=1)
+    reference = reference_outputs(model, tiny_tokenizer, texts, batch_size=4, desc="reference pass")
+    evaluate(model, prune_model(model, [1]), tiny_tokenizer, texts, k=3, batch_size=4, reference=reference,
+             desc="evaluate plan 1/1 (zigzag-S1 q=0.9)")
+    err = capsys.readouterr().err
+    assert "reference pass: 100%" in err and "evaluate plan 1/1 (zigzag-S1 q=0.9): 100%" in err
+    assert "extract" not in err
+    evaluate(model, prune_model(model, [1]), tiny_tokenizer, texts, k=3, batch_size=4, reference=reference,
+             progress=False)
+    assert capsys.readouterr().err == ""
