@@ -24,7 +24,8 @@ PACKAGE = "zigzag"
 #: bottom to top; each entry is one stage (a module or a subpackage, by dotted name)
 STAGES = (
     ("zigzag.errors",),
-    ("zigzag._version", "zigzag._files", "zigzag._validation", "zigzag._frozen", "zigzag._barcode_files"),
+    ("zigzag._version", "zigzag._files", "zigzag._validation", "zigzag._frozen", "zigzag._barcode_files",
+     "zigzag._barcode_tables"),
     ("zigzag.clouds", "zigzag.texts", "zigzag.datasets"),
     ("zigzag.streaming",),
     ("zigzag.io",),
@@ -32,19 +33,23 @@ STAGES = (
     ("zigzag.complexes",),
     ("zigzag.filtration",),
     ("zigzag.engines",),
+    ("zigzag.representatives",),
     ("zigzag.barcode",),
+    ("zigzag.distances",),
     ("zigzag.descriptors",),
     ("zigzag.pipeline",),
+    ("zigzag.cycles",),
     ("zigzag.pruning",),
     ("zigzag.adapters",),
     ("zigzag.baselines", "zigzag.models"),
     ("zigzag.plotting",),
     ("zigzag.report",),
+    ("zigzag.sweeping",),
     ("zigzag.cli",),
     ("zigzag",),
 )
-#: the only places torch, transformers and lm_eval may be imported (lazily)
-TORCH_SIDE = ("zigzag.adapters", "zigzag.models", "zigzag.baselines")
+#: the only places torch, transformers and lm_eval may be imported (lazily); the kNN imports torch only for device=
+TORCH_SIDE = ("zigzag.adapters", "zigzag.models", "zigzag.baselines", "zigzag.knn._torch")
 HEAVY = ("torch", "transformers", "lm_eval", "tokenizers", "accelerate")
 #: a debt ledger, like scikit-learn's docstring ignore list: library modules that still print or pick a
 #: matplotlib backend. An entry that no longer offends fails the test, so the list only shrinks.

@@ -1,6 +1,7 @@
 """The topological core against independent oracles.
 
-* dionysus' classic zigzag algorithm vs the fast (Dey–Hou) path: identical bars;
+* the fast engine vs dionysus' fast (Dey–Hou) path and its classic zigzag algorithm: identical
+  bars, interval types included (tests/test_engine.py checks the engine's pieces);
 * gudhi's static Betti numbers of every layer's flag complex vs the Betti
   numbers read off the zigzag bars;
 * brute-force kNN (scipy distances, sorted by (distance, index));
@@ -62,12 +63,14 @@ def random_case(rng):
     return x, params
 
 
-def test_fast_classic_gudhi_agree_on_random_trajectories():
+def test_fast_dionysus_classic_gudhi_agree_on_random_trajectories():
     rng = np.random.default_rng(20261121)
     for case in range(N_RANDOM_CASES):
         x, params = random_case(rng)
         fast = compute(x, engine="fast", progress=False, **params)
+        reference = compute(x, engine="dionysus", progress=False, **params)
         classic = compute(x, engine="classic", progress=False, **params)
+        assert fast.same_bars(reference, check_types=True), (case, params)
         assert fast.same_bars(classic, check_types=True), (case, params)
         again = compute(x, engine="fast", progress=False, **params)
         assert np.array_equal(again.dimension, fast.dimension) and np.array_equal(again.birth_step, fast.birth_step)
@@ -140,9 +143,10 @@ def test_duplicate_points_are_handled_deterministically():
 def bars_of(edge_lists, n_points, kind="intersection", max_dim=1):
     complexes = [flag_complex(np.array(e, dtype=np.int64).reshape(-1, 2), n_points, max_dim + 1) for e in edge_lists]
     bars = zigzag_bars(zigzag_schedule(complexes, kind=kind), max_dim=max_dim)
-    classic = zigzag_bars(zigzag_schedule(complexes, kind=kind), max_dim=max_dim, engine="classic")
-    for key in bars:
-        assert np.array_equal(bars[key], classic[key])
+    for engine in ("dionysus", "classic"):
+        other = zigzag_bars(zigzag_schedule(complexes, kind=kind), max_dim=max_dim, engine=engine)
+        for key in bars:
+            assert np.array_equal(bars[key], other[key])
     return sorted(zip(bars["dimension"].tolist(), bars["birth_step"].tolist(), bars["death_step"].tolist(),
                       bars["interval_type"].tolist()))
 
@@ -184,6 +188,10 @@ def test_compute_records_its_parameters():
         "k": 4, "max_dim": 1, "metric": "cosine", "graph": "mutual", "zigzag": "union", "engine": "fast",
         "n_points": 30}
     assert bars.n_layers == 3 and set(bars.dims) <= {0, 1}
+    timings = bars.params["timings"]
+    assert set(timings) == {"knn", "complexes", "engine", "total"}
+    assert all(value >= 0 for value in timings.values())
+    assert timings["total"] >= timings["knn"] + timings["complexes"] + timings["engine"] - 1e-3
 
 
 def test_knn_complex_of_a_square():

@@ -68,8 +68,10 @@ def texts():
 
 def test_report_folder_holds_every_output_and_lists_them(report):
     expected = {"report.md", "run.json", "barcode.csv", "barcode.npz", "descriptors.json", "plans.json",
-                "evaluation.json", "profile.png", "diagram.png", "histogram.png", "betti.png", "similarity.png"}
+                "evaluation.json", "profile.png", "diagram.png", "histogram.png", "betti.png", "similarity.png",
+                "loops.png"}
     assert {p.name for p in report.iterdir()} == expected
+    assert "## Persistent loops" in (report / "report.md").read_text() and "](loops.png)" in (report / "report.md").read_text()
     assert not report.with_name("report.partial").exists()
     assert not report.with_name(".report.lock").exists()
     files = json.loads((report / "run.json").read_text())["files"]

@@ -25,7 +25,7 @@ def good(n=3, n_points=20, dim=3):
         (lambda: good(), {"k": 2.5}, TypeError, "must be an int"),
         (lambda: good(), {"max_dim": -1}, ValueError, "max_dim"),
         (lambda: good(), {"metric": "manhattan"}, ValueError, "'euclidean', 'cosine'"),
-        (lambda: good(), {"engine": "turbo"}, ValueError, "'fast', 'classic'"),
+        (lambda: good(), {"engine": "turbo"}, ValueError, "'fast', 'dionysus', 'classic'"),
         (lambda: good(), {"graph": "knn"}, ValueError, "'union', 'mutual'"),
         (lambda: good(), {"zigzag": "zag"}, ValueError, "'intersection', 'union'"),
         (lambda: np.array([["a"]]), {}, TypeError, "real numbers"),

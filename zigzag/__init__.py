@@ -22,6 +22,7 @@ import importlib
 from ._version import __version__
 from .barcode import Barcode
 from .clouds import LayerClouds, as_layer_clouds
+from .cycles import Cycle, cycles
 from .datasets import synthetic_trajectory
 from .descriptors import DescriptorVectorizer, Descriptors, describe
 from .io import load_clouds, save_clouds
@@ -54,10 +55,15 @@ _LAZY = {
     "plot_similarity": "plotting",
     "plot_curves": "plotting",
     "plot_profile": "plotting",
+    "plot_cycle": "plotting",
+    "sweep": "sweeping",
+    "distance": "distances",
+    "distance_matrix": "distances",
 }
 
 __all__ = [
     "Barcode",
+    "Cycle",
     "DescriptorVectorizer",
     "Descriptors",
     "LayerClouds",
@@ -65,6 +71,7 @@ __all__ = [
     "SubsetDescriptors",
     "as_layer_clouds",
     "compute",
+    "cycles",
     "describe",
     "describe_subsets",
     "load_clouds",

@@ -9,6 +9,8 @@
 * :func:`json_text`: JSON that strict readers accept (no NaN, no Infinity).
 * :func:`output_lock`: a lock on an output (file or folder), so a second run
   given the same output refuses and names the first.
+* :func:`atomic_dir`: the same for a whole folder (a pruned model): built as
+  ``.<name>.<random>.partial`` beside it and renamed at the end.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import math
 import os
 import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -375,3 +378,59 @@ def _alive(pid: int) -> bool:  # pragma: no cover - used by the fallback only
     except OSError:
         return True
     return True
+
+
+# ---------------------------------------------------------------------- output folders
+def check_new_dir(path, *, overwrite: bool) -> Path:
+    """Raise unless ``path`` can become a new output folder (absent, or a folder and ``overwrite``)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} exists and is not a folder; choose another output folder.")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it, "
+                              "or choose another output folder.")
+    return path
+
+
+@contextmanager
+def atomic_dir(path, *, overwrite: bool = False):
+    """Yield an empty temporary folder beside ``path``; move it onto ``path`` when the block succeeds.
+
+    The folder is ``.<name>.<random>.partial`` until then and is removed when
+    the block raises (or on Ctrl-C or SIGTERM), so ``path`` either holds a
+    complete result or is left as it was. An existing ``path`` is replaced
+    (with ``overwrite``) only once the new folder is complete.
+
+    Raises
+    ------
+    FileExistsError
+        When ``path`` exists and ``overwrite`` is False.
+    ValueError
+        When ``path`` exists and is not a folder.
+    """
+    path = Path(path)
+    check_new_dir(path, overwrite=overwrite)
+    _make_parent(path, path)
+    with _terminate_as_exit():
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+        try:
+            yield tmp
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes owner-only folders
+            check_new_dir(path, overwrite=overwrite)
+            if not path.exists():
+                os.replace(tmp, path)
+                return
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old / path.name)  # keep the old folder until the new one is in place
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                os.replace(old / path.name, path)
+                raise
+            finally:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise

@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from . import _barcode_files
+from . import _barcode_files, _barcode_tables
 from ._barcode_files import REFERENCE_HEADER
 from ._files import json_text, jsonable, write_bytes, write_text
 from ._frozen import FrozenRecord
@@ -358,6 +358,58 @@ class Barcode(FrozenRecord):
                                    params=data["params"])
         except (ValueError, TypeError) as err:
             raise ValueError(f"{path} holds invalid bars: {err}") from None
+
+    # ------------------------------------------------------------------ tables and interop (pandas, gudhi)
+    #: Columns of :meth:`to_frame`, in order.
+    FRAME_COLUMNS = _barcode_tables.FRAME_COLUMNS
+
+    def to_frame(self):
+        """The bars as a pandas DataFrame, one row per bar, in the barcode's order.
+
+        Columns :attr:`FRAME_COLUMNS`: ``length_layers = death_layer -
+        birth_layer`` (0 for bars inside one intersection). ``df.attrs`` holds
+        ``n_layers`` and ``params``, so :meth:`from_frame` rebuilds the barcode
+        exactly. Needs pandas (``pip install 'zigzag-tda[tables]'``).
+        """
+        return _barcode_tables.to_frame(self)
+
+    @classmethod
+    def from_frame(cls, frame, *, n_layers: int | None = None, params=None) -> "Barcode":
+        """Rebuild a barcode from a DataFrame shaped like :meth:`to_frame`'s (rows may be filtered or reordered).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Needs ``dimension``, ``birth_step``, ``death_step``; ``interval_type``
+            is optional. Layer columns, when present, must agree with the steps.
+        n_layers, params : optional
+            Default: ``frame.attrs["n_layers"]`` and ``frame.attrs["params"]``.
+
+        Raises
+        ------
+        ValueError
+            A missing column, ``n_layers`` neither given nor in ``frame.attrs``,
+            layer columns that contradict the steps, or invalid bars.
+        """
+        bars = cls.from_arrays(**_barcode_tables.frame_arrays(frame, n_layers=n_layers, params=params))
+        _barcode_tables.check_layer_columns(frame, bars)
+        return bars
+
+    def to_gudhi(self, dim=None) -> list:
+        """Layer-level bars as gudhi's persistence list ``[(dim, (birth_layer, death_layer)), ...]``.
+
+        The format ``gudhi.plot_persistence_diagram`` / ``plot_persistence_barcode``
+        take; for gudhi's distances use :meth:`to_persim` (one array per
+        dimension). Bars inside one intersection are dropped, as in :meth:`to_persim`.
+
+        Parameters
+        ----------
+        dim : int or iterable of int, optional
+            Dimensions to keep; all when None.
+        """
+        bars = self.select(dim, layer_level=True)
+        return [(p, (float(b), float(d))) for p, b, d in
+                zip(bars.dimension.tolist(), bars.birth_layer.tolist(), bars.death_layer.tolist())]
 
 
 def _check_n_layers(n_layers):

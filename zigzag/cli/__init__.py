@@ -20,13 +20,17 @@ from .._version import __version__
 from ..errors import ZigzagError
 from .analysis import _add_describe, _add_plot, _add_prune_plan
 from .compute import _add_compute
+from .cycles import _add_cycles
 from .extract import _add_extract
+from .models import _add_evaluate, _add_prune
 from .run import _add_run
+from .sweep import _add_sweep
 
 log = logging.getLogger("zigzag")
 
 
-_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot]
+_COMMANDS = [_add_run, _add_sweep, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot,
+             _add_cycles, _add_prune, _add_evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,7 +91,7 @@ def main(argv=None) -> int:
         print(f"zigzag {args.command}: interrupted; {_RESUME.get(args.command, 'run the same command again')}.",
               file=sys.stderr)
         return 130
-    except (ZigzagError, ValueError, OSError) as err:
+    except (ZigzagError, ValueError, OSError, ImportError) as err:  # ImportError: an optional package (the message names the extra)
         print(f"zigzag {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
 

@@ -18,6 +18,7 @@ plot_betti        Betti curves per layer
 plot_similarity   heatmap of S_p(i, j) / beta_p(i)
 plot_curves       S̄ / ILP / BRF / ... over relative depth, several models on one axes
 plot_profile      the pruning profile r(l) with the removed blocks shaded per q
+plot_cycle        a representative cycle in its layer, with its points' neighbours
 save_figure       write ``ax.figure`` (or any figure) to .png/.pdf/.svg atomically
 """
 
@@ -25,6 +26,7 @@ from .._files import save_figure
 from ._style import CURVE_LABELS, DIM_COLORS, LINE_COLORS, OKABE_ITO
 from .bars import plot_barcode, plot_diagram, plot_histogram
 from .curves import plot_betti, plot_curves, plot_profile, plot_similarity
+from .cycles import persistent_loops_section, plot_cycle
 
 __all__ = [
     "CURVE_LABELS",
@@ -38,5 +40,7 @@ __all__ = [
     "plot_similarity",
     "plot_curves",
     "plot_profile",
+    "plot_cycle",
+    "persistent_loops_section",
     "save_figure",
 ]

@@ -101,6 +101,10 @@ def figures(result) -> list:
     return lines
 
 
+def persistent_loops(result) -> list:
+    return list(result.loops)
+
+
 def parameters(result) -> list:
     record, cfg = result.record, result.config
     texts = record["texts"]
@@ -133,13 +137,13 @@ def timing(result) -> list:
 def files(result) -> list:
     return ["## Files", "",
             "`barcode.csv` (the authors' format: dimension, birth, death; 1-based steps), `barcode.npz` (lossless, "
-            "with parameters), `descriptors.json`, `plans.json`, `evaluation.json`, the figures, and `run.json` "
+            "with parameters), `descriptors.json`, `plans.json`, `evaluation.json`, the figures (with `loops.png`), and `run.json` "
             "(everything above, machine-readable, with the list of the report's files: zigzag replaces a report "
             "only with `--overwrite`, and then removes only the files listed there).", ""]
 
 
 #: The sections of ``report.md``, in order.
-SECTIONS = [summary, plans, evaluation, figures, parameters, timing, files]
+SECTIONS = [summary, plans, evaluation, figures, persistent_loops, parameters, timing, files]
 
 
 def render(result) -> str:

@@ -133,6 +133,8 @@ class RunResult:
         The content of ``run.json``: model, texts, clouds, barcode, versions, seconds.
     seconds : mapping of str to float
         Wall time of each stage.
+    loops : tuple of str
+        The markdown lines of the report's "Persistent loops" section.
     """
 
     folder: Path
@@ -144,6 +146,7 @@ class RunResult:
     evaluations: tuple
     record: Mapping
     seconds: Mapping
+    loops: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "record", MappingProxyType(dict(self.record)))
@@ -189,13 +192,6 @@ def _load_texts(config: RunConfig) -> tuple:
     return texts, str(config.texts)
 
 
-def _extraction_defaults(family, config: RunConfig) -> tuple:
-    """The hook and pooling of this run: the config's, or the defaults of the model's kind."""
-    hook = config.hook if config.hook is not None else "post_attention_norm"
-    pooling = config.pooling if config.pooling is not None else ("last" if family.kind == "decoder" else "mean")
-    return hook, pooling
-
-
 def _baseline_size(config: RunConfig, plans) -> tuple:
     """How many blocks the baselines remove, and why (None when no plan gives a usable size)."""
     if config.blocks is not None:
@@ -233,7 +229,7 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
         ``out`` holds something zigzag did not write, or an earlier report
         without ``overwrite=True``.
     """
-    from ..adapters.families import family_of
+    from ..adapters.families import family_of, resolve_defaults
     from ..adapters.hf import extract
     from ..adapters.loading import load_model
     from ..baselines import baseline_plans, observe_block_distances
@@ -252,7 +248,7 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
                 raise InputError(f"{texts_source} gives {len(texts)} texts; k={config.k} neighbours need at least "
                                  f"{config.k + 1}. Give more texts or a smaller --k.")
             family = family_of(model)
-            hook, pooling = _extraction_defaults(family, config)
+            hook, pooling = resolve_defaults(model, config.hook, config.pooling)  # the one default per model kind
         run = dict(batch_size=config.batch_size, max_length=config.max_length, device=config.device)
         with stages("extract", ticking=False):
             with observe_block_distances(model) as recorder:
@@ -280,12 +276,16 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
                         "skipped": [e.to_dict() for e in evaluations if e.evaluation is None]})
         with stages("figures"):
             draw_figures(bars, [p for p in plans if p.criterion.startswith("zigzag")], folder.path)
+        with stages("persistent loops"):
+            from ..plotting import persistent_loops_section
+
+            loops = tuple(persistent_loops_section(clouds, bars, texts, folder.path))
         resolved = dataclasses.replace(config, hook=hook, pooling=pooling, n_texts=len(texts))
         record = _record(config, resolved, model, family, texts_source, clouds, bars, plans, (m, why_m),
                          stages.seconds)
         files = tuple(folder.names) + ("report.md", MANIFEST)
         result = RunResult(Path(config.out), files, resolved, bars, desc, tuple(plans), tuple(evaluations), record,
-                           stages.seconds)
+                           stages.seconds, loops)
         write_text(folder.path("report.md"), render(result))
         folder.finish(record)
     return result

@@ -1,26 +1,31 @@
-"""dionysus computes the barcode of a zigzag schedule.
+"""The barcode of a zigzag schedule, by one of three engines that give the same bars.
 
-* ``fast`` (default): ``dionysus.fast_zigzag`` (the Dey–Hou reduction of a
-  zigzag to ordinary persistence of a cone), ``homology_persistence`` with the
-  clearing optimisation, then ``init_zigzag_diagrams``.
+* ``fast`` (default): the FastZigzag cone (Dey and Hou) built from the
+  schedule with numpy (:mod:`zigzag.engines.cone`), reduced by union-find and
+  a twist reduction compiled with numba (:mod:`zigzag.engines.reduction`); the
+  bars are read off the pairs with dionysus' rules. About 5x faster than
+  ``dionysus``.
+* ``dionysus``: ``dionysus.fast_zigzag`` (the same cone), its
+  ``homology_persistence`` with the clearing optimisation, then
+  ``init_zigzag_diagrams``: the reference implementation.
 * ``classic``: ``dionysus.zigzag_homology_persistence``, the original zigzag
-  algorithm: about 100x slower, kept as the oracle the fast path is tested
-  against.
+  algorithm: about 40x slower than ``dionysus``, kept as the oracle the
+  others are tested against.
 
-Both return the same bars; steps are integers (dionysus stores times as
-32-bit floats, exact for integers below 2**24).
+Steps are integers (dionysus stores times as 32-bit floats, exact for
+integers below 2**24).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_option
-from .filtration import ZigzagSchedule
+from .._validation import check_option
+from ..filtration import ZigzagSchedule
 
 __all__ = ["ENGINES", "zigzag_bars", "interval_types"]
 
-ENGINES = ("fast", "classic")
+ENGINES = ("fast", "dionysus", "classic")
 
 
 def _import_dionysus():
@@ -53,12 +58,22 @@ def interval_types(birth_step: np.ndarray, death_step: np.ndarray, *, n_layers: 
     return np.char.add(birth, death).astype("<U2")
 
 
-def zigzag_bars(schedule: ZigzagSchedule, *, max_dim: int, engine: str = "fast") -> dict:
+def zigzag_bars(schedule: ZigzagSchedule, *, max_dim: int, engine: str = "fast", progress: bool = False) -> dict:
     """Bars of dimensions 0..max_dim of the zigzag, as arrays.
 
     Zero-length bars (birth and death at the same step) and the bars of
     dimension ``max_dim + 1``, which the truncated complex cannot compute
     exactly, are dropped.
+
+    Parameters
+    ----------
+    schedule : ZigzagSchedule
+    max_dim : int
+        Highest homology dimension kept.
+    engine : {"fast", "dionysus", "classic"}, default="fast"
+        See the module docstring; all three give the same bars.
+    progress : bool, default=False
+        A progress bar over the reduction (``fast`` only; dionysus cannot report progress).
 
     Returns
     -------
@@ -66,10 +81,34 @@ def zigzag_bars(schedule: ZigzagSchedule, *, max_dim: int, engine: str = "fast")
         Sorted by (dimension, birth, death, type).
     """
     engine = check_option(engine, "engine", ENGINES, caller="zigzag_bars")
+    if engine == "fast":
+        from .cone import bars_from_pairs, cone_matrix
+        from .reduction import persistence_pairs
+
+        cone = cone_matrix(schedule)
+        births, deaths, _ = persistence_pairs(cone, progress=progress)
+        bars = bars_from_pairs(cone, births, deaths)
+        dimension, birth, death, types = (bars[key] for key in ("dimension", "birth_step", "death_step",
+                                                                 "interval_type"))
+    else:
+        dimension, birth, death, types = _dionysus_bars(schedule, engine)
+    keep = (dimension <= max_dim) & (death > birth)
+    dimension, birth, death, types = dimension[keep], birth[keep], death[keep], types[keep]
+    order = np.lexsort((types, death, birth, dimension))
+    return {
+        "dimension": dimension[order],
+        "birth_step": birth[order],
+        "death_step": death[order],
+        "interval_type": types[order],
+    }
+
+
+def _dionysus_bars(schedule: ZigzagSchedule, engine: str):
+    """(dimension, birth, death, type) arrays from dionysus' fast or classic zigzag."""
     d = _import_dionysus()
     simplices, times = schedule.to_dionysus_input()
     dims, births, deaths, types = [], [], [], []
-    if engine == "fast":
+    if engine == "dionysus":
         cone = d.fast_zigzag(simplices, times)
         reduced = d.homology_persistence(cone, method="clearing")
         for p, by_type in enumerate(d.init_zigzag_diagrams(reduced, cone)):
@@ -95,13 +134,4 @@ def zigzag_bars(schedule: ZigzagSchedule, *, max_dim: int, engine: str = "fast")
     birth, death = birth.astype(np.int64), death.astype(np.int64)
     if engine == "classic":
         types = interval_types(birth, death, n_layers=schedule.n_layers, kind=schedule.kind)
-    types = np.asarray(types, dtype="<U2")
-    keep = (dimension <= max_dim) & (death > birth)
-    dimension, birth, death, types = dimension[keep], birth[keep], death[keep], types[keep]
-    order = np.lexsort((types, death, birth, dimension))
-    return {
-        "dimension": dimension[order],
-        "birth_step": birth[order],
-        "death_step": death[order],
-        "interval_type": types[order],
-    }
+    return dimension, birth, death, np.asarray(types, dtype="<U2")
