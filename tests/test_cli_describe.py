@@ -146,3 +146,14 @@ def test_plot_betti_logy(bars_file, tmp_path, monkeypatch):
     assert main(["plot", str(bars_file), "--kind", "betti", "--dpi", "30", "-o", str(tmp_path / "c.png")]) == 0
     assert [ax.get_yscale() for ax in drawn] == ["log", "linear"]
     assert main(["plot", str(bars_file), "--kind", "diagram", "--logy", "-o", str(tmp_path / "d.png")]) == 2
+
+
+def test_plot_kinds_are_the_barcode_plots():
+    import inspect
+
+    from zigzag import plotting
+    from zigzag.cli.analysis import PLOT_KINDS
+
+    for kind in PLOT_KINDS:  # each takes the barcode first (plot_profile: a barcode or plans)
+        first = next(iter(inspect.signature(getattr(plotting, f"plot_{kind}")).parameters))
+        assert first in ("barcode", "source"), (kind, first)

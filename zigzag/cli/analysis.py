@@ -96,15 +96,12 @@ def _cmd_prune_plan(args) -> int:
     return 0
 
 
-def _plot_kinds() -> tuple:
-    """The figures ``zigzag plot`` draws: every ``plot_<kind>`` of zigzag.plotting that takes one barcode."""
-    from .. import plotting
-
-    return tuple(name[len("plot_"):] for name in plotting.__all__ if name.startswith("plot_") and name != "plot_curves")
+#: The figures ``zigzag plot`` draws from one barcode file: ``zigzag.plotting.plot_<kind>``.
+PLOT_KINDS = ("diagram", "barcode", "histogram", "betti", "similarity", "profile")
 
 
 def _add_plot(sub):
-    kinds = _plot_kinds()
+    kinds = PLOT_KINDS
     p = sub.add_parser("plot", help=f"a figure of a barcode ({', '.join(kinds)})",
                        description="Draw one figure of a barcode and save it (.png, .pdf, .svg).")
     add_bars_argument(p)

@@ -49,7 +49,7 @@ def _add_sweep(sub):
     p.add_argument("--dedupe", action="store_true", default=d.dedupe,
                    help="drop repeated texts (keeping the first of each) before sampling, as zigzag run --dedupe")
     p.add_argument("--seed", type=int, default=d.seed, help="seed for sampling texts and drawing subsets (default 0)")
-    p.add_argument("--hook", default=d.hook, help=f"hook point or module pattern (default {d.hook})")
+    p.add_argument("--hook", default=d.hook, help="hook point or module pattern (default: post_attention_norm)")
     p.add_argument("--pooling", default=None,
                    help="last, mean, first or a token position (default: last for decoders, mean for encoders)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"texts per forward pass (default {d.batch_size})")
