@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(PY) -c "import sys, importlib.metadata as m; sys.exit(0 if tuple(map(int, m.version('dionysus').split('.')[:2])) >= (2, 2) else 1)" 2>/dev/null || \
 	  { export CPLUS_INCLUDE_PATH="$$($(PY) -c 'import boost_headers; print(boost_headers.get_include())')"; \
 	    $(PY) -m pip install --quiet "dionysus>=2.2" || $(PY) -m pip install --quiet "dionysus>=2.2"; }
-	$(PY) -m pip install --quiet -e ".[test,demo,tables,lmeval]"
+	$(PY) -m pip install --quiet -e ".[test,demo,tables,lmeval,sweep]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -4,8 +4,9 @@ The steps, all with the public API:
 
 1. take texts (a file, or the package's built-in corpus) and split them into
    prompts for the criterion and held-out texts for the evaluation;
-2. ``zigzag.extract``: one vector per prompt and representation, the last real
-   token at each block's post-attention norm, then the final norm (the
+2. ``zigzag.extract`` with its defaults for a decoder: one vector per prompt
+   and representation, the last real token of the input of each block's
+   feed-forward part (Llama's post-attention norm), then the final norm (the
    paper's setting; n = L + 1 representations for L blocks);
 3. ``zigzag.compute`` (k = 5, H_0 and H_1) and ``zigzag.prune_plans`` at
    q = 0.9 and q = 0.8: remove the blocks with S̄_1(l) >= q * max S̄_1;
@@ -151,7 +152,7 @@ def make_plans(args, model, tokenizer, prompts):
     """Zigzag plans per q, and for each the two baselines with the same number of blocks."""
     progress = not args.quiet
     run = dict(batch_size=args.batch_size, max_length=args.max_length, device=args.device, progress=progress)
-    clouds = zigzag.extract(model, tokenizer, prompts, hook="post_attention_norm", pooling="last", **run)
+    clouds = zigzag.extract(model, tokenizer, prompts, **run)  # the defaults: the paper's hook, last real token
     bars = zigzag.compute(clouds, k=args.k, max_dim=1, progress=progress)
     distances = zigzag.block_distances(model, tokenizer, prompts, **run)
     groups = []

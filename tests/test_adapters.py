@@ -8,7 +8,7 @@ pytest.importorskip("transformers")
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 import zigzag  # noqa: E402
-from zigzag.adapters import extract, extract_from_module, load_extraction, pool  # noqa: E402
+from zigzag.adapters import extract, extract_from_module, load_extraction, pool, read_manifest  # noqa: E402
 from zigzag.streaming import stream_to_folder  # noqa: E402
 from zigzag.texts import builtin_corpus  # noqa: E402
 
@@ -59,9 +59,9 @@ def test_batched_equals_one_at_a_time_with_either_padding_side(tiny_family, make
 def test_residual_equals_output_hidden_states(family, make_tiny_model, tiny_tokenizer):
     model = make_tiny_model(family)
     clouds = extract(model, tiny_tokenizer, TEXTS, hook="residual", pooling="last", batch_size=4,
-                     padding_side="left", progress=False)
+                     padding_side="left", add_special_tokens=False, progress=False)
     raw = extract(model, tiny_tokenizer, TEXTS, hook="residual", embeddings=False, final_norm=False,
-                  batch_size=3, progress=False)
+                  pooling="last", batch_size=3, add_special_tokens=False, progress=False)
     assert clouds.n_layers == 4 and raw.n_layers == 3
     base = model.base_model
     blocks = list(base.h if family == "gpt2" else base.encoder.layer if family == "bert" else base.layers)
@@ -78,16 +78,41 @@ def test_residual_equals_output_hidden_states(family, make_tiny_model, tiny_toke
         np.testing.assert_allclose(raw.layers[0][i], states[1][0, -1].numpy(), atol=1e-5)
 
 
-def test_post_attention_norm_names_follow_the_family_table(make_tiny_model, tiny_tokenizer):
+def test_representations_are_named_by_the_module_that_produced_them(make_tiny_model, tiny_tokenizer):
     llama = extract(make_tiny_model("llama"), tiny_tokenizer, TEXTS, progress=False)
     assert llama.names == ("model.layers.0.post_attention_layernorm", "model.layers.1.post_attention_layernorm",
                            "model.layers.2.post_attention_layernorm", "model.norm")
+    assert llama.meta["sources"][0] == "input of model.layers.0.mlp = output of model.layers.0.post_attention_layernorm"
+    assert llama.meta["sources"][-1] == "output of model.norm"
     gpt2 = extract(make_tiny_model("gpt2"), tiny_tokenizer, TEXTS, progress=False)
     assert gpt2.names[0] == "transformer.h.0.ln_2" and gpt2.names[-1] == "transformer.ln_f"
     bert = extract(make_tiny_model("bert"), tiny_tokenizer, TEXTS, progress=False)
     assert bert.names[0] == "encoder.layer.0.attention.output.LayerNorm" and bert.names[-1] == "encoder.layer.2"
+    assert bert.meta["sources"][0].startswith("input of encoder.layer.0.intermediate = output of ")
+    assert bert.meta["sources"][-1] == "output of encoder = output of encoder.layer.2"  # no final norm
+    # one default per model kind: the last real token for decoders, the mean for encoders
     assert llama.meta["hook"] == "post_attention_norm" and llama.meta["pooling"] == "last"
+    assert bert.meta["hook"] == "post_attention_norm" and bert.meta["pooling"] == "mean"
+    assert llama.meta["decoder"] is True and bert.meta["decoder"] is False
     assert llama.meta["add_special_tokens"] is False and bert.meta["add_special_tokens"] is True
+    assert llama.meta["model_dtype"] == "float32" and llama.meta["n_truncated"] == 0
+
+
+def test_resolve_defaults_and_declared_kinds(make_tiny_model):
+    import transformers as tf
+
+    from zigzag.adapters import declared_kind, resolve_defaults
+
+    assert resolve_defaults(make_tiny_model("llama")) == ("post_attention_norm", "last")
+    assert resolve_defaults(make_tiny_model("bert")) == ("post_attention_norm", "mean")
+    assert resolve_defaults(make_tiny_model("bert"), "residual", 3) == ("residual", 3)
+    kinds = {arch: declared_kind(tf.PretrainedConfig(architectures=[arch])) for arch in (
+        "GPT2LMHeadModel", "LlamaForCausalLM", "BertLMHeadModel", "BertForMaskedLM", "BertModel",
+        "RobertaForSequenceClassification")}
+    assert kinds == {"GPT2LMHeadModel": "causal_lm", "LlamaForCausalLM": "causal_lm", "BertLMHeadModel": "causal_lm",
+                     "BertForMaskedLM": "masked_lm", "BertModel": "encoder",
+                     "RobertaForSequenceClassification": "encoder"}
+    assert declared_kind(tf.PretrainedConfig()) is None
 
 
 def test_post_attention_norm_is_the_hooked_module_output(make_tiny_model, tiny_tokenizer):
@@ -103,21 +128,43 @@ def test_post_attention_norm_is_the_hooked_module_output(make_tiny_model, tiny_t
     np.testing.assert_allclose(clouds.layers[3][0], final[0, -1].numpy(), atol=1e-5)
 
 
-def test_module_patterns_and_unknown_families(make_tiny_model, tiny_tokenizer):
+def test_module_patterns_and_models_without_blocks(make_tiny_model, tiny_tokenizer):
     model = make_tiny_model("qwen2")
     clouds = extract(model, tiny_tokenizer, TEXTS, hook="model.layers.*.mlp", progress=False)
     assert clouds.names == ("model.layers.0.mlp", "model.layers.1.mlp", "model.layers.2.mlp")
+    assert clouds.meta["pooling"] == "last"  # the decoder default, for patterns too
     with pytest.raises(ValueError, match=r"matches no module.*model\.layers\.\*"):
         extract(model, tiny_tokenizer, TEXTS, hook="model.blocks.*", progress=False)
     with pytest.raises(ValueError, match="apply to hook=.residual. only"):
         extract(model, tiny_tokenizer, TEXTS, final_norm=False, progress=False)
     import transformers as tf
 
-    opt = tf.OPTForCausalLM(tf.OPTConfig(vocab_size=len(tiny_tokenizer), hidden_size=32, num_hidden_layers=2,
-                                          ffn_dim=64, num_attention_heads=4, word_embed_proj_dim=32)).eval()
-    with pytest.raises(ValueError, match=r"Unknown model family 'opt'.*model\.decoder\.layers\.\*"):
-        extract(opt, tiny_tokenizer, TEXTS, progress=False)
-    assert extract(opt, tiny_tokenizer, TEXTS, hook="model.decoder.layers.*", progress=False).n_layers == 2
+    mamba = tf.MambaForCausalLM(tf.MambaConfig(vocab_size=len(tiny_tokenizer), hidden_size=32, num_hidden_layers=2,
+                                               state_size=8)).eval()
+    with pytest.raises(ValueError) as err:
+        extract(mamba, tiny_tokenizer, TEXTS, progress=False)
+    message = str(err.value)
+    assert "\n" not in message and "state-space" in message and "backbone.layers.*" in message
+    assert extract(mamba, tiny_tokenizer, TEXTS, hook="backbone.layers.*", progress=False).n_layers == 2
+    from zigzag.models import prune_model
+
+    with pytest.raises(ValueError, match="state-space"):
+        prune_model(mamba, [0])
+
+
+def test_texts_longer_than_the_model_are_truncated_and_counted(make_tiny_model, tiny_tokenizer, caplog):
+    model = make_tiny_model("gpt2")  # 128 positions
+    long = " ".join(builtin_corpus(40, seed=4))
+    texts = [TEXTS[0], long, TEXTS[1], long + " again"]
+    with caplog.at_level("WARNING", logger="zigzag"):
+        clouds = extract(model, tiny_tokenizer, texts, batch_size=2, progress=False)
+    assert clouds.meta["max_length"] == 128 and clouds.meta["n_truncated"] == 2
+    assert "2 of 4 texts are longer than 128 tokens" in caplog.text
+    cut = extract(model, tiny_tokenizer, [TEXTS[0], long], max_length=10, progress=False)
+    assert cut.meta["max_length"] == 10 and cut.meta["n_truncated"] == 1
+    first_ten = tiny_tokenizer.decode(tiny_tokenizer(long, add_special_tokens=False)["input_ids"][:10])
+    alone = extract(model, tiny_tokenizer, [TEXTS[0], first_ten], progress=False)
+    np.testing.assert_allclose(cut.layers[-1][1], alone.layers[-1][1], atol=1e-5)
 
 
 def test_extract_errors_and_side_effects(make_tiny_model, tiny_tokenizer, capsys):
@@ -254,7 +301,90 @@ def test_cli_extract_then_compute(make_tiny_model, tiny_tokenizer, tmp_path, cap
     out = tmp_path / "clouds"
     assert main(["extract", str(tmp_path / "model"), "--texts", str(tmp_path / "texts.txt"), "--out", str(out),
                  "--batch-size", "6", "-q"]) == 0
-    assert "4 layers x 20 texts" in capsys.readouterr().out
-    assert load_extraction(out).names[0] == "layers.0.post_attention_layernorm"
+    printed = capsys.readouterr().out
+    assert "4 layers x 20 texts" in printed and "hook post_attention_norm, pooling last" in printed
+    assert "truncated" not in printed
+    manifest = read_manifest(out)
+    assert manifest["names"][0] == "layers.0.post_attention_layernorm"
+    assert manifest["model_kind"] == "causal_lm" and manifest["model_dtype"] == "float32"
     assert main(["compute", str(out), "-o", str(tmp_path / "bars.csv"), "--k", "3", "-q"]) == 0
     assert main(["extract", str(tmp_path / "model"), "--builtin", "10", "--out", str(out), "-q"]) == 2
+    # a resume must use the model's dtype of the first run
+    assert main(["extract", str(tmp_path / "model"), "--texts", str(tmp_path / "texts.txt"), "--out", str(out),
+                 "--batch-size", "6", "--model-dtype", "bfloat16", "-q"]) == 2
+    assert "model_dtype: 'float32' there, 'bfloat16' now" in capsys.readouterr().err
+    short = tmp_path / "short"
+    assert main(["extract", str(tmp_path / "model"), "--texts", str(tmp_path / "texts.txt"), "--out", str(short),
+                 "--max-length", "4", "-q"]) == 0
+    assert "20 of 20 texts were longer than 4 tokens and were truncated" in capsys.readouterr().out
+
+
+def test_model_folders_are_checked_for_what_the_command_needs(make_tiny_model, tiny_tokenizer, tmp_path, capsys):
+    import transformers as tf
+
+    from zigzag.adapters import load_model
+    from zigzag.cli import main
+
+    gpt2 = make_tiny_model("gpt2")
+    gpt2.save_pretrained(tmp_path / "gpt2")
+    with pytest.raises(ValueError, match=r"lacks tokenizer files \(tokenizer\.json"):
+        load_model(str(tmp_path / "gpt2"))
+    tiny_tokenizer.save_pretrained(tmp_path / "gpt2")
+    model, _ = load_model(str(tmp_path / "gpt2"))
+    assert isinstance(model, tf.GPT2LMHeadModel)  # declared a causal LM: loaded with its head
+    assert isinstance(load_model(str(tmp_path / "gpt2"), with_head=False)[0], tf.GPT2Model)
+    (tmp_path / "empty").mkdir()
+    capsys.readouterr()
+    assert main(["extract", str(tmp_path / "empty"), "--builtin", "5", "--out", str(tmp_path / "x"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lacks config.json, weights (model.safetensors" in err and "tokenizer files" in err
+    with pytest.raises(ValueError, match="local folder, which has a single version"):
+        load_model(str(tmp_path / "gpt2"), revision="main")
+    with pytest.raises(ValueError, match="dtype"):
+        load_model(str(tmp_path / "gpt2"), dtype="float64")
+    # a folder whose config declares a causal LM with an untied head, but whose weights are the base model's
+    tf.GPT2Model(gpt2.config).save_pretrained(tmp_path / "headless")
+    tiny_tokenizer.save_pretrained(tmp_path / "headless")
+    config = tf.AutoConfig.from_pretrained(tmp_path / "headless")
+    config.architectures = ["GPT2LMHeadModel"]
+    config.tie_word_embeddings = False
+    config.save_pretrained(tmp_path / "headless")
+    with pytest.raises(ValueError, match=r"do not cover its declared architecture GPT2LMHeadModel.*lm_head"):
+        load_model(str(tmp_path / "headless"))
+
+
+def test_embedded_model_honours_dtype_and_refuses_revision(minilm):
+    from zigzag.adapters import load_model
+
+    model, _ = load_model("embedded", dtype="bfloat16")
+    assert next(model.parameters()).dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="single version"):
+        load_model("embedded", revision="v1")
+
+
+def test_step_by_step_route_gives_exactly_what_run_gives(minilm, tmp_path, capsys):
+    """extract -> compute -> prune-plan and run resolve the same defaults, so they give the same barcode and plans."""
+    from zigzag.barcode import Barcode
+    from zigzag.cli import main
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(builtin_corpus(40, seed=7)) + "\n", encoding="utf-8")
+    report = tmp_path / "report"
+    assert main(["run", "--texts", str(texts), "--n-texts", "40", "--k", "5", "--no-evaluate", "--out", str(report),
+                 "--batch-size", "16", "-q"]) == 0
+    assert main(["extract", "embedded", "--texts", str(texts), "--out", str(tmp_path / "clouds"), "--batch-size", "16",
+                 "-q"]) == 0
+    assert main(["compute", str(tmp_path / "clouds"), "-o", str(tmp_path / "bars.npz"), "--k", "5", "--max-dim", "1",
+                 "-q"]) == 0
+    capsys.readouterr()
+    assert main(["prune-plan", str(tmp_path / "bars.npz"), "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)
+    manifest = read_manifest(tmp_path / "clouds")
+    assert (manifest["hook"], manifest["pooling"]) == ("post_attention_norm", "mean")  # the encoder default
+    ran, stepped = Barcode.load(report / "barcode.npz"), Barcode.load(tmp_path / "bars.npz")
+    for field in ("dimension", "birth_step", "death_step"):
+        np.testing.assert_array_equal(getattr(ran, field), getattr(stepped, field))
+    run_plans = [p for p in json.loads((report / "plans.json").read_text())["plans"] if p["q"] is not None]
+    assert [(p["q"], p["blocks"]) for p in run_plans] == [(p["q"], p["blocks"]) for p in steps["plans"]]
+    assert int(np.argmax(run_plans[0]["scores"])) == steps["peak_layer"]
+    assert json.loads((report / "run.json").read_text())["config"]["pooling"] == "mean"

@@ -34,6 +34,7 @@ STAGES = (
     ("zigzag.engines",),
     ("zigzag.representatives",),
     ("zigzag.barcode",),
+    ("zigzag.distances",),
     ("zigzag.descriptors",),
     ("zigzag.pipeline",),
     ("zigzag.cycles",),
@@ -42,6 +43,7 @@ STAGES = (
     ("zigzag.baselines", "zigzag.models"),
     ("zigzag.plotting",),
     ("zigzag.report",),
+    ("zigzag.sweeping",),
     ("zigzag.cli",),
     ("zigzag",),
 )

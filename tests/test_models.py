@@ -56,12 +56,18 @@ def test_pruned_model_generates_and_survives_save_and_reload(family, make_tiny_m
     torch.testing.assert_close(x, y)
 
 
-def test_prune_model_updates_per_layer_config_lists_and_takes_plans(make_tiny_model):
-    model = make_tiny_model("qwen2", n_layers=4)
-    model.config.layer_types = ["full_attention", "sliding_attention", "full_attention", "sliding_attention"]
-    plan = PrunePlan("manual", blocks=[0, 1], n_blocks=4, scores=np.zeros(5))
+def test_prune_model_keeps_per_layer_config_entries_and_takes_plans(tiny_tokenizer):
+    config = transformers.Qwen2Config(vocab_size=len(tiny_tokenizer), num_hidden_layers=4, num_attention_heads=4,
+                                      num_key_value_heads=2, hidden_size=32, intermediate_size=64,
+                                      use_sliding_window=True, sliding_window=4, max_window_layers=2)
+    torch.manual_seed(0)
+    model = transformers.Qwen2ForCausalLM(config).eval()
+    assert model.config.layer_types == ["full_attention", "full_attention", "sliding_attention", "sliding_attention"]
+    plan = PrunePlan("manual", blocks=[0, 2], n_blocks=4, scores=np.zeros(5))
     pruned = prune_model(model, plan)
     assert pruned.config.layer_types == ["full_attention", "sliding_attention"]
+    assert pruned.config.max_window_layers == 1 and pruned.config.num_hidden_layers == 2
+    assert [b.self_attn.layer_idx for b in pruned.model.layers] == [0, 1]
     twice = prune_model(pruned, [0])
     assert twice.config.zigzag_kept_blocks == [3] and twice.config.num_hidden_layers == 1
     with pytest.raises(ValueError, match="0..3"):
@@ -70,10 +76,43 @@ def test_prune_model_updates_per_layer_config_lists_and_takes_plans(make_tiny_mo
         prune_model(model, [1, 1])
     with pytest.raises(ValueError, match="remove all 4 blocks"):
         prune_model(model, range(4))
+    with pytest.raises(TypeError, match="list of block indices"):
+        prune_model(model, 2)
     with pytest.raises(ValueError, match="plan is for a model with 8 blocks"):
         prune_model(model, PrunePlan("manual", blocks=[0], n_blocks=8, scores=np.zeros(9)))
     inplace = prune_model(model, [3], copy=False)
-    assert inplace is model and len(_blocks(model)) == 3
+    assert inplace is model and len(_blocks(model)) == 3 and model.config.num_hidden_layers == 3
+
+
+def _kinds(config, rule):
+    return [rule(config, i) for i in range(config.num_hidden_layers)]
+
+
+def test_rules_that_decide_a_blocks_kind_follow_the_kept_blocks():
+    from zigzag.models.per_layer import prune_config
+
+    def sparse(c, i):  # Qwen2-MoE / Qwen3-MoE
+        return i not in c.mlp_only_layers and (i + 1) % c.decoder_sparse_step == 0
+
+    moe = transformers.Qwen2MoeConfig(num_hidden_layers=6, decoder_sparse_step=2, mlp_only_layers=[5])
+    before = _kinds(moe, sparse)
+    prune_config(moe, [2, 3, 4, 5], 6, "model.layers")
+    assert _kinds(moe, sparse) == [before[i] for i in (2, 3, 4, 5)] and moe.num_hidden_layers == 4
+
+    def attention(c, i):  # Jamba
+        return i % c.attn_layer_period == c.attn_layer_offset
+
+    jamba = transformers.JambaConfig(num_hidden_layers=8, attn_layer_period=4, attn_layer_offset=2,
+                                     expert_layer_period=2, expert_layer_offset=1)
+    before = _kinds(jamba, attention)
+    prune_config(jamba, [1, 2, 3, 6, 7], 8, "model.layers")
+    assert _kinds(jamba, attention) == [before[i] for i in (1, 2, 3, 6, 7)]
+    with pytest.raises(ValueError, match="cannot be written as one period and offset"):
+        prune_config(transformers.JambaConfig(num_hidden_layers=8, attn_layer_period=2, attn_layer_offset=0),
+                     [0, 2, 3], 8, "model.layers")
+    deepseek = transformers.DeepseekV3Config(num_hidden_layers=6, first_k_dense_replace=3)
+    prune_config(deepseek, [0, 2, 4, 5], 6, "model.layers")
+    assert deepseek.first_k_dense_replace == 2 and deepseek.num_hidden_layers == 4
 
 
 def test_evaluate_causal_lm_perplexity_matches_the_model_loss(make_tiny_model, tiny_tokenizer):

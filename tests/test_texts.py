@@ -121,7 +121,7 @@ def test_a_text_that_tokenises_to_nothing_is_named_by_its_line(tmp_path):
     texts = load_texts(_write(tmp_path / "t.txt", "a\nb\n\nc\nnothing\nd\n"))
     runner = BatchRunner.__new__(BatchRunner)
     runner.tokenizer, runner.texts, runner.max_length = Tokenizer(), texts, None
-    runner.add_special_tokens, runner.padding_side, runner.pad_id = False, "right", 0
+    runner.add_special_tokens, runner.padding_side, runner.pad_id, runner.offset = False, "right", 0, 0
     with pytest.raises(ValueError, match=r"text 3 \(t.txt line 5\): tokenises to no token"):
         runner.encode(texts[2:4], 2)
 

@@ -56,6 +56,9 @@ _LAZY = {
     "plot_curves": "plotting",
     "plot_profile": "plotting",
     "plot_cycle": "plotting",
+    "sweep": "sweeping",
+    "distance": "distances",
+    "distance_matrix": "distances",
 }
 
 __all__ = [

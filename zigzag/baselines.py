@@ -182,9 +182,13 @@ def block_distances(model, tokenizer, texts, *, batch_size: int = 16, max_length
     texts = as_texts(texts, minimum=1, caller="block_distances")
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="block_distances")
     names, sources, family = resolve_hook(model, "residual", final_norm=False)
+    if max_length is None:  # the model's position limit, as for extract
+        from .adapters.tokens import max_tokens
+
+        max_length = max_tokens(model, tokenizer)
     if add_special_tokens is None:
         add_special_tokens = family.kind == "encoder"
-    padding_side = padding_side or getattr(tokenizer, "padding_side", "right") or "right"
+    padding_side = padding_side or "right"
     runner = BatchRunner(model, tokenizer, texts, sources, batch_size=batch_size, max_length=max_length,
                          add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
     sums = _Sums()

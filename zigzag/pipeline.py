@@ -194,6 +194,24 @@ class SubsetDescriptors:
         """JSON-ready dict with ``mean``, ``std`` (descriptor dicts) and ``subsets``."""
         return {"mean": self.mean.to_dict(), "std": self.std.to_dict(), "subsets": self.subsets.tolist()}
 
+    @classmethod
+    def from_members(cls, members, subsets=None, barcodes=()) -> "SubsetDescriptors":
+        """Mean and sample std (``ddof=1``) of descriptors computed elsewhere (e.g. by a sweep), one per subset.
+
+        Parameters
+        ----------
+        members : sequence of Descriptors
+            At least 2, over the same layers, dims and parameters.
+        subsets : array-like of int of shape (n_subsets, subset_size), optional
+        barcodes : sequence of Barcode, optional
+        """
+        members = tuple(members)
+        if len(members) < 2 or not all(isinstance(m, Descriptors) for m in members):
+            raise ValueError("SubsetDescriptors.from_members needs at least 2 Descriptors, one per subset.")
+        subsets = np.zeros((len(members), 0), dtype=np.int64) if subsets is None else np.asarray(subsets)
+        return cls(mean=_reduce(members, lambda a: a.mean(axis=0)), std=_reduce(members, lambda a: a.std(axis=0, ddof=1)),
+                   members=members, subsets=subsets, barcodes=tuple(barcodes))
+
 
 def _reduce(members, reducer) -> Descriptors:
     first = members[0]

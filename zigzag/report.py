@@ -159,7 +159,7 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Pat
         ``descriptors.json``, ``plans.json``, ``evaluation.json`` and the
         figures.
     """
-    from .adapters.families import family_of
+    from .adapters.families import family_of, resolve_defaults
     from .adapters.hf import extract
     from .baselines import baseline_plans, block_distances
     from .descriptors import describe
@@ -176,7 +176,7 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Pat
         model, tokenizer = load_model(config.model)
         texts, texts_source = _load_texts(config)
         family = family_of(model)
-        pooling = config.pooling if config.pooling is not None else ("last" if family.kind == "decoder" else "mean")
+        _, pooling = resolve_defaults(model, config.hook, config.pooling)  # the one default per model kind
     run = dict(batch_size=config.batch_size, max_length=config.max_length, device=config.device, progress=progress)
     with stage("extract layer clouds"):
         clouds = extract(model, tokenizer, texts, hook=config.hook, pooling=pooling, **run)

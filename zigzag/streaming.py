@@ -42,8 +42,8 @@ MANIFEST = "manifest.json"
 FORMAT = "zigzag-extraction/1"
 _READ_VERSIONS = (1,)
 # what must agree between an interrupted run and the run that resumes it
-_SAME_RUN = ("model", "revision", "family", "hook", "embeddings", "final_norm", "pooling", "texts_sha256", "n_texts",
-             "max_length", "add_special_tokens", "dtype", "names")
+_SAME_RUN = ("model", "revision", "model_dtype", "family", "hook", "embeddings", "final_norm", "pooling",
+             "texts_sha256", "n_texts", "max_length", "add_special_tokens", "dtype", "names")
 # key: (allowed types, description); checked on every manifest read
 _KEYS = {"n_texts": (int, "an integer"), "n_done": (int, "an integer"), "complete": (bool, "true or false"),
          "names": (list, "a list of layer names"), "files": (list, "a list of file names"),

@@ -4,7 +4,8 @@ torch and transformers are imported here and in :mod:`zigzag.models` /
 :mod:`zigzag.baselines` only, and lazily, so the TDA core needs numpy alone.
 """
 
-from .families import FAMILIES, family_of
+from .families import declared_kind, family_of, resolve_defaults
+from .structure import Structure, find_structure
 from .hf import NAMED_HOOKS, extract
 from .loading import EMBEDDED_MODEL, embedded_model_path, load_embedded_model, load_model
 from .pooling import POOLINGS, pool
@@ -16,7 +17,10 @@ __all__ = [
     "embedded_model_path",
     "load_embedded_model",
     "load_model",
-    "FAMILIES",
+    "Structure",
+    "declared_kind",
+    "find_structure",
+    "resolve_defaults",
     "NAMED_HOOKS",
     "POOLINGS",
     "extract",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 
-__all__ = ["Capture", "match_modules", "move_to_device", "output_tensor"]
+__all__ = ["Capture", "input_tensor", "match_modules", "move_to_device", "output_tensor"]
 
 
 def output_tensor(output, name: str):
@@ -47,7 +47,7 @@ def match_modules(model, patterns) -> list:
             and all(fnmatch.fnmatchcase(a, b) for a, b in zip(name.split("."), parts))
         ]
         if not hits:
-            from .families import suggest_patterns
+            from .structure import suggest_patterns
 
             raise ValueError(
                 f"The hook pattern {pattern!r} matches no module of {type(model).__name__}. "
@@ -58,24 +58,47 @@ def match_modules(model, patterns) -> list:
     return found
 
 
-class Capture:
-    """Register forward hooks; each call stores ``reduce(output)`` for its module.
+def input_tensor(args, kwargs, name: str):
+    """The hidden-state tensor a module was called with (first positional tensor, else ``hidden_states=``)."""
+    import torch
 
-    Use as a context manager around one forward pass at a time; read
-    :meth:`take` after the pass. Hooks are removed on exit.
+    if args and isinstance(args[0], torch.Tensor):
+        return args[0]
+    if isinstance(kwargs.get("hidden_states"), torch.Tensor):
+        return kwargs["hidden_states"]
+    raise TypeError(f"Module {name!r} was called without a hidden-state tensor; hook its output instead.")
+
+
+class Capture:
+    """Register forward hooks; each call stores ``reduce(tensor)`` for its module.
+
+    ``named_modules`` holds ``(name, module)`` pairs, or ``(name, module, "input")``
+    to store what the module receives instead of what it returns. Use as a
+    context manager around one forward pass at a time; read :meth:`take` after
+    the pass. Hooks are removed on exit.
     """
 
     def __init__(self, named_modules, reduce):
-        self.names = [name for name, _ in named_modules]
+        self.names = [entry[0] for entry in named_modules]
         self.reduce = reduce
         self._store = [[] for _ in self.names]
-        self._handles = [
-            module.register_forward_hook(self._hook(i)) for i, (_, module) in enumerate(named_modules)
-        ]
+        self._handles = []
+        for i, entry in enumerate(named_modules):
+            module, what = entry[1], entry[2] if len(entry) > 2 else "output"
+            if what == "input":
+                self._handles.append(module.register_forward_pre_hook(self._pre_hook(i), with_kwargs=True))
+            else:
+                self._handles.append(module.register_forward_hook(self._hook(i)))
 
     def _hook(self, i):
         def hook(module, args, output):
             self._store[i].append(self.reduce(output_tensor(output, self.names[i]), self.names[i]))
+
+        return hook
+
+    def _pre_hook(self, i):
+        def hook(module, args, kwargs):
+            self._store[i].append(self.reduce(input_tensor(args, kwargs, self.names[i]), self.names[i]))
 
         return hook
 

@@ -1,124 +1,137 @@
-"""Where each model family keeps its blocks and norms: the table behind the named hook points.
+"""What kind of model this is, and the defaults that follow from it, decided in one place.
 
-Module paths are relative to the model's *base model* (``model.base_model``:
-``LlamaModel`` inside ``LlamaForCausalLM``, ``BertModel`` itself, ...); the
-names written into :class:`~zigzag.LayerClouds` are full paths in the model the
-user passed.
-
-Per family (blocks; per-block ``post_attention_norm`` module; final norm; kind):
-
-- ``llama``, ``mistral``, ``qwen2``, ``gemma``: ``layers``;
-  ``post_attention_layernorm``; ``norm``; decoder.
-- ``phi``: ``layers``; ``input_layernorm`` (see below); ``final_layernorm``; decoder.
-- ``gpt2``: ``h``; ``ln_2``; ``ln_f``; decoder.
-- ``gpt_neox`` (Pythia): ``layers``; ``post_attention_layernorm``; ``final_layer_norm``; decoder.
-- ``bert`` (all-MiniLM): ``encoder.layer``; ``attention.output.LayerNorm``;
-  none (see below); encoder.
-
-Closest analogues, where a family has no ``post_attention_layernorm`` that
-reads ``x + attention(x)``:
-
-* **gpt2**: ``ln_2`` is the norm in front of the MLP, applied to
-  ``x + attn(x)``: the same position as Llama's ``post_attention_layernorm``.
-* **gpt_neox** (Pythia): the module has the Llama name, but with
-  ``use_parallel_residual=True`` (Pythia's default) it normalises the block's
-  input ``x`` (attention and MLP run in parallel); with a sequential residual
-  it reads ``x + attn(x)`` as in Llama.
-* **phi**: a parallel block with a single ``input_layernorm`` that feeds both
-  attention and MLP. Its output is the normalised residual stream entering the
-  block, the nearest thing to a per-block norm; the sequence is then
-  ``input_layernorm`` of blocks 0..L-1 followed by ``final_layernorm``.
-* **bert** (all-MiniLM): post-LN blocks; ``attention.output.LayerNorm`` is
-  ``LayerNorm(x + attention(x))``, the exact analogue. BERT has no final norm:
-  the last representation is the output of the last block (its
-  ``output.LayerNorm``), which is what the model returns.
-
-Every family gives n = L + 1 representations for ``post_attention_norm``.
+* :func:`declared_kind`: what a checkpoint says it is, from
+  ``config.architectures`` (every family: ``GPT2LMHeadModel`` is a causal LM
+  as much as ``LlamaForCausalLM``), looked up in transformers' own auto
+  mappings: ``"causal_lm"``, ``"masked_lm"`` or ``"encoder"`` (no head the
+  evaluation uses).
+* :func:`family_of`: the model type, whether it is a decoder (causal
+  attention) or an encoder, and where its blocks are, from
+  :func:`~zigzag.adapters.structure.find_structure`.
+* :func:`resolve_defaults`: the hook point and pooling every entry point
+  uses when the user gives none (``zigzag.extract``, ``zigzag extract``,
+  ``zigzag run``): the paper's input of each block's feed-forward part for
+  every model, pooled at the last real token for decoders (the paper's) and
+  by the mean over real tokens for encoders (how sentence encoders pool;
+  their last real token is ``[SEP]``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Family", "FAMILIES", "family_of", "suggest_patterns"]
+__all__ = ["Family", "declared_kind", "family_of", "is_decoder", "model_kind", "resolve_defaults", "DEFAULT_HOOK",
+           "KINDS"]
+
+DEFAULT_HOOK = "post_attention_norm"
+KINDS = ("causal_lm", "masked_lm", "encoder")
 
 
 @dataclass(frozen=True)
 class Family:
-    """How one model family is laid out (paths relative to the base model)."""
+    """A model's type and layout, with paths relative to ``model.base_model``.
+
+    Attributes
+    ----------
+    name : str
+        ``config.model_type``.
+    blocks : str
+        The list of blocks, relative to the base model (``"layers"``, ``"h"``,
+        ``"encoder.layer"``).
+    final_norm : str or None
+        Relative to the base model; None when there is none (BERT).
+    kind : {"decoder", "encoder"}
+        Causal attention or not.
+    """
 
     name: str
     blocks: str
-    post_attention_norm: str
     final_norm: str | None
-    kind: str  # "decoder" or "encoder"
+    kind: str
 
 
-FAMILIES = {
-    "llama": Family("llama", "layers", "post_attention_layernorm", "norm", "decoder"),
-    "mistral": Family("mistral", "layers", "post_attention_layernorm", "norm", "decoder"),
-    "qwen2": Family("qwen2", "layers", "post_attention_layernorm", "norm", "decoder"),
-    "gemma": Family("gemma", "layers", "post_attention_layernorm", "norm", "decoder"),
-    "phi": Family("phi", "layers", "input_layernorm", "final_layernorm", "decoder"),
-    "gpt2": Family("gpt2", "h", "ln_2", "ln_f", "decoder"),
-    "gpt_neox": Family("gpt_neox", "layers", "post_attention_layernorm", "final_layer_norm", "decoder"),
-    "bert": Family("bert", "encoder.layer", "attention.output.LayerNorm", None, "encoder"),
-}
-
-
-def base_prefix(model) -> str:
-    """Dotted path of ``model.base_model`` inside ``model`` (``""`` when the model is its own base)."""
+def _relative(model, path):
+    if path is None:
+        return None
     base = getattr(model, "base_model", model)
     if base is model:
-        return ""
-    for name, module in model.named_modules():
-        if module is base:
-            return name + "."
-    return ""
+        return path
+    prefix = next((name for name, module in model.named_modules() if module is base), "")
+    return path[len(prefix) + 1:] if prefix and path.startswith(prefix + ".") else path
 
 
 def family_of(model) -> Family:
-    """The :class:`Family` of a Hugging Face model, or a ValueError listing hook patterns that would work.
+    """The :class:`Family` of a transformers model, found by structure.
 
     Raises
     ------
     ValueError
-        If the model's ``config.model_type`` is not in the table, or its modules
-        are not where the table says.
+        When the model has no stack of blocks; the message lists module
+        patterns that would work as ``hook``.
     """
-    config = getattr(model, "config", None)
-    model_type = getattr(config, "model_type", None)
-    family = FAMILIES.get(model_type)
-    if family is None:
-        raise ValueError(
-            f"Unknown model family {model_type!r} ({type(model).__name__}): the named hook points "
-            f"('post_attention_norm', 'residual') know {', '.join(sorted(FAMILIES))}. Pass a module-name "
-            f"pattern as hook instead; patterns that match this model: {', '.join(suggest_patterns(model)) or 'none found'}."
-        )
-    base = getattr(model, "base_model", model)
+    from .structure import find_structure
+
+    s = find_structure(model)
+    return Family(s.model_type, _relative(model, s.blocks), _relative(model, s.final_norm), s.kind)
+
+
+def declared_kind(config) -> str | None:
+    """``"causal_lm"``, ``"masked_lm"`` or ``"encoder"`` from ``config.architectures``; None when it declares none.
+
+    An architecture counts as a causal LM when transformers lists it as the
+    causal-LM class of some model type (``GPT2LMHeadModel``,
+    ``BertLMHeadModel``, ``*ForCausalLM``), as a masked LM likewise, and as
+    an encoder otherwise (``BertModel``, ``*ForSequenceClassification``).
+    """
+    architectures = [str(a) for a in (getattr(config, "architectures", None) or [])]
+    if not architectures:
+        return None
+    from transformers.models.auto import modeling_auto as auto
+
+    causal = set(auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values())
+    masked = set(auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES.values())
+    if any(a in causal or a.endswith("ForCausalLM") or a.endswith("LMHeadModel") for a in architectures):
+        return "causal_lm"
+    if any(a in masked or a.endswith("ForMaskedLM") for a in architectures):
+        return "masked_lm"
+    return "encoder"
+
+
+def model_kind(model) -> str | None:
+    """What a model object is: the kind its config declares, else its class's (None for a bare base model)."""
+    declared = declared_kind(getattr(model, "config", None))
+    if declared is not None:
+        return declared
+    return declared_kind(type("config", (), {"architectures": [type(model).__name__]})) if getattr(
+        model, "base_model", model) is not model else None
+
+
+def resolve_defaults(model, hook=None, pooling=None) -> tuple:
+    """The hook point and pooling to use: the caller's, or the default for this kind of model.
+
+    Returns
+    -------
+    hook : str or list of str
+        ``hook``, or ``"post_attention_norm"`` (the input of each block's
+        feed-forward part, then the final norm).
+    pooling : str or int
+        ``pooling``, or ``"last"`` for decoders and ``"mean"`` for encoders.
+        Whether a model is a decoder is read from its attention (see
+        :func:`~zigzag.adapters.structure.find_structure`); for a model with
+        no stack of blocks, from what its checkpoint declares (a causal LM is
+        a decoder).
+    """
+    hook = DEFAULT_HOOK if hook is None else hook
+    if pooling is None:
+        pooling = "last" if is_decoder(model) else "mean"
+    return hook, pooling
+
+
+def is_decoder(model) -> bool:
+    """True when the model's attention is causal (decoders), False for encoders."""
+    from .structure import find_structure
+
     try:
-        blocks = base.get_submodule(family.blocks)
-        blocks[0].get_submodule(family.post_attention_norm)
-        if family.final_norm:
-            base.get_submodule(family.final_norm)
-    except (AttributeError, IndexError, TypeError) as err:
-        raise ValueError(
-            f"A {model_type!r} model ({type(model).__name__}) does not have the modules zigzag expects "
-            f"({family.blocks}.*.{family.post_attention_norm}): {err}. Pass a module-name pattern as hook "
-            f"instead; patterns that match this model: {', '.join(suggest_patterns(model)) or 'none found'}."
-        ) from None
-    return family
-
-
-def suggest_patterns(model, limit: int = 8) -> list:
-    """Module-name patterns (``"model.layers.*.mlp"``) for the longest ModuleList in ``model``."""
-    import torch
-
-    best_name, best = None, None
-    for name, module in model.named_modules():
-        if isinstance(module, torch.nn.ModuleList) and len(module) and (best is None or len(module) > len(best)):
-            best_name, best = name, module
-    if best is None:
-        return []
-    children = [name for name, _ in best[0].named_modules() if name]
-    return [f"{best_name}.*"] + [f"{best_name}.*.{c}" for c in children[: limit - 1]]
+        return find_structure(model).causal
+    except ValueError:  # no stack of blocks (state-space models): what the checkpoint declares
+        return model_kind(model) == "causal_lm"

@@ -20,12 +20,13 @@ from .cycles import _add_cycles
 from .extract import _add_extract
 from .models import _add_evaluate, _add_prune
 from .run import _add_run
+from .sweep import _add_sweep
 
 log = logging.getLogger("zigzag")
 
 
-_COMMANDS = [_add_run, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot, _add_cycles,
-             _add_prune, _add_evaluate]
+_COMMANDS = [_add_run, _add_sweep, _add_extract, _add_compute, _add_describe, _add_prune_plan, _add_plot,
+             _add_cycles, _add_prune, _add_evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:
