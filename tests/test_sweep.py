@@ -149,7 +149,7 @@ def test_cell_equals_zigzag_run(texts_file, inproc_client, tmp_path):
     from zigzag.report import RunConfig, run_report
 
     report = run_report(RunConfig(texts=str(texts_file), k=3, evaluate=False, out=str(tmp_path / "run")),
-                        progress=False)
+                        progress=False).folder
     frame = zigzag.sweep("embedded", texts_file, k=3, out=tmp_path / "sweep", scheduler=inproc_client,
                          distances=(), progress=False)
     assert len(frame) == 1 and frame.attrs["tasks"]["failed"] == 0

@@ -178,7 +178,7 @@ def test_cli_options_reach_the_texts(tmp_path, monkeypatch, capsys):
     seen = {}
 
     def fake_run_report(config, progress=True):
-        seen["texts"], _ = report.run._load_texts(config)
+        seen["texts"], _ = report.load_run_texts(config)
         raise ValueError("stop here")
 
     monkeypatch.setattr(report, "run_report", fake_run_report)

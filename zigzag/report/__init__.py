@@ -12,6 +12,6 @@ Library code here never prints: stages show on stderr through tqdm (off with
 """
 
 from .folder import ReportFolder
-from .run import PlanEvaluation, RunConfig, RunResult, run_report
+from .run import PlanEvaluation, RunConfig, RunResult, load_run_texts, run_report
 
-__all__ = ["PlanEvaluation", "ReportFolder", "RunConfig", "RunResult", "run_report"]
+__all__ = ["PlanEvaluation", "ReportFolder", "RunConfig", "RunResult", "load_run_texts", "run_report"]

@@ -29,7 +29,7 @@ from ._stages import Stages
 from .figures import draw_figures
 from .folder import MANIFEST, ReportFolder
 
-__all__ = ["RunConfig", "RunResult", "PlanEvaluation", "run_report"]
+__all__ = ["RunConfig", "RunResult", "PlanEvaluation", "load_run_texts", "run_report"]
 
 log = logging.getLogger("zigzag.report")
 
@@ -180,7 +180,12 @@ def _versions() -> dict:
     return found
 
 
-def _load_texts(config: RunConfig) -> tuple:
+def load_run_texts(config: RunConfig) -> tuple:
+    """The texts ``zigzag run`` analyses with ``config``, and where they come from (sweeps use it too).
+
+    The file's texts (``text_field`` / ``text_column`` / ``dedupe``), sampled down to ``n_texts`` with
+    ``seed`` and kept in file order, or ``n_texts`` of the built-in corpus.
+    """
     from ..texts import builtin_corpus, load_texts
 
     if config.texts is None:
@@ -243,7 +248,7 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
     with ReportFolder(config.out, overwrite=config.overwrite) as folder:
         with stages("load model and texts"):
             model, tokenizer = load_model(config.model)
-            texts, texts_source = _load_texts(config)
+            texts, texts_source = load_run_texts(config)
             if len(texts) < config.k + 1:
                 raise InputError(f"{texts_source} gives {len(texts)} texts; k={config.k} neighbours need at least "
                                  f"{config.k + 1}. Give more texts or a smaller --k.")

@@ -80,11 +80,11 @@ def load_text_set(source, n_texts: int, seed: int, **reading) -> TextSet:
 
     ``reading`` holds ``text_field``, ``text_column`` and ``dedupe``, as :class:`zigzag.report.RunConfig` takes them.
     """
-    from ..report import RunConfig, _load_texts
+    from ..report import RunConfig, load_run_texts
     from ..texts import texts_sha256
 
     builtin = source in (None, "builtin")
-    texts, _ = _load_texts(RunConfig(texts=None if builtin else str(source), n_texts=n_texts, seed=seed, **reading))
+    texts, _ = load_run_texts(RunConfig(texts=None if builtin else str(source), n_texts=n_texts, seed=seed, **reading))
     return TextSet("builtin" if builtin else str(source), tuple(texts), texts_sha256(texts))
 
 
