@@ -263,7 +263,7 @@ def test_interrupted_extraction_resumes_where_it_stopped(make_tiny_model, tiny_t
     def interrupted(folder, names, meta, batches, **kw):
         def stopping(start):
             for i, item in enumerate(batches(start)):
-                starts.append(item[0])
+                starts.append(np.asarray(item[0]).tolist())
                 if i == 2 and start == 0:
                     raise KeyboardInterrupt
                 yield item
@@ -276,8 +276,66 @@ def test_interrupted_extraction_resumes_where_it_stopped(make_tiny_model, tiny_t
     with pytest.raises(ValueError, match=r"incomplete: 10 of 25 texts.*same command again"):
         load_extraction(tmp_path / "run")
     resumed = extract(model, tiny_tokenizer, texts, batch_size=5, out=tmp_path / "run", progress=False)
-    assert starts == [0, 5, 10, 10, 15, 20]
-    assert _max_diff(resumed, full) < 1e-6
+    assert resumed.meta["n_done"] == 25 and resumed.meta["batch_order"] == "length"
+    # the resume ran exactly the batches the interrupted run had not written, in the same order
+    runner = _runner(model, tiny_tokenizer, texts, batch_size=5)
+    expected = [b.tolist() for b in runner.batches()]
+    assert starts == expected[:3] + expected[2:]  # batch 3 was drawn when the run stopped, not written
+    written = starts[:2] + starts[3:]
+    assert sorted(i for batch in written for i in batch) == list(range(25))
+    assert _max_diff(resumed, full) == 0  # same batches, so the same bits as the uninterrupted run
+    monkeypatch.undo()
+    uninterrupted = extract(model, tiny_tokenizer, texts, batch_size=5, out=tmp_path / "whole", progress=False)
+    assert _max_diff(resumed, uninterrupted) == 0
+
+
+def _runner(model, tokenizer, texts, batch_size):
+    from zigzag.adapters.hf import BatchRunner
+
+    return BatchRunner(model, tokenizer, texts, [], batch_size=batch_size, max_length=None,
+                       add_special_tokens=False, padding_side="right")
+
+
+def test_batches_group_texts_by_length_and_results_stay_in_text_order(make_tiny_model, tiny_tokenizer):
+    model = make_tiny_model("llama")
+    rng = np.random.default_rng(4)
+    words = builtin_corpus(40, seed=5)
+    # lengths shuffled against the input order: short, long, medium texts interleaved
+    texts = [" ".join(words[i].split()[: int(n)]) or "x" for i, n in enumerate(rng.permutation(np.arange(1, 41)))]
+    lengths = [len(tiny_tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    runner = _runner(model, tiny_tokenizer, texts, batch_size=8)
+    batches = runner.batches()
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(texts)))
+    ordered = [lengths[i] for batch in batches for i in batch]
+    assert ordered == sorted(lengths, reverse=True)  # longest first
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    in_text_order = sum(len(texts[s:s + 8]) * max(lengths[s:s + 8]) for s in range(0, len(texts), 8))
+    assert padded < in_text_order
+    clouds = extract(model, tiny_tokenizer, texts, hook="residual", pooling="mean", batch_size=8, progress=False)
+    with torch.no_grad():  # oracle: each text alone through the model, in input order
+        for i in (0, 1, 7, 20, 39):
+            ids = tiny_tokenizer(texts[i], add_special_tokens=False, return_tensors="pt")["input_ids"]
+            last = model(ids, output_hidden_states=True).hidden_states[-1][0].mean(0).numpy()
+            np.testing.assert_allclose(clouds.layers[-1][i], last, atol=1e-5)
+    backwards = extract(model, tiny_tokenizer, texts[::-1], hook="residual", pooling="mean", batch_size=8,
+                        progress=False)
+    assert max(float(np.abs(a[::-1] - b).max()) for a, b in zip(clouds.layers, backwards.layers)) < 1e-5
+
+
+def test_an_interrupted_folder_from_text_order_batches_is_not_resumed(make_tiny_model, tiny_tokenizer, tmp_path):
+    model = make_tiny_model("llama")
+    texts = builtin_corpus(12, seed=2)
+    folder = tmp_path / "run"
+    extract(model, tiny_tokenizer, texts, batch_size=4, out=folder, progress=False)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["batch_order"]  # what an older zigzag wrote, stopped after 4 texts
+    manifest.update(n_done=4, complete=False)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="another order.*overwrite"):
+        extract(model, tiny_tokenizer, texts, batch_size=4, out=folder, progress=False)
+    again = extract(model, tiny_tokenizer, texts, batch_size=4, out=folder, overwrite=True, progress=False)
+    assert again.meta["complete"] and _max_diff(again, extract(model, tiny_tokenizer, texts, batch_size=4,
+                                                                progress=False)) == 0
 
 
 def test_stream_to_folder_rejects_inconsistent_widths(tmp_path):

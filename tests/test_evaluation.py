@@ -80,3 +80,26 @@ def test_progress_bars_are_named_by_stage(make_tiny_model, tiny_tokenizer, capsy
     evaluate(model, prune_model(model, [1]), tiny_tokenizer, texts, k=3, batch_size=4, reference=reference,
              progress=False)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("family", ["bert", "gpt2"])
+def test_texts_longer_than_the_model_are_truncated_counted_and_logged(family, make_tiny_model, tiny_tokenizer,
+                                                                    caplog):
+    from zigzag.adapters.tokens import max_tokens
+
+    model = make_tiny_model(family, n_layers=3)
+    limit = max_tokens(model, tiny_tokenizer)  # the position table's size
+    texts = builtin_corpus(8, seed=10)
+    texts[3] = " ".join(builtin_corpus(200, seed=11))  # past the position table: a crash if not truncated
+    assert len(tiny_tokenizer(texts[3])["input_ids"]) > limit
+    pruned = prune_model(model, [1])
+    with caplog.at_level("WARNING", logger="zigzag"):
+        default = evaluate(model, pruned, tiny_tokenizer, texts, k=3, batch_size=4, progress=False)
+    assert f"1 of 8 texts are longer than {limit} tokens" in caplog.text
+    assert default.params["max_length"] == limit and default.params["n_truncated"] == 1
+    explicit = evaluate(model, pruned, tiny_tokenizer, texts, k=3, batch_size=4, max_length=limit, progress=False)
+    assert dict(default.metrics) == dict(explicit.metrics)
+    larger = evaluate(model, pruned, tiny_tokenizer, texts, k=3, batch_size=4, max_length=10 * limit, progress=False)
+    assert larger.params["max_length"] == limit  # capped at the model's limit
+    reference = reference_outputs(model, tiny_tokenizer, texts, batch_size=4, progress=False)
+    assert reference.params["max_length"] == limit and reference.params["n_truncated"] == 1

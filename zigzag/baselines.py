@@ -198,10 +198,9 @@ def block_distances(model, tokenizer, texts, *, batch_size: int = 16, max_length
     texts = as_texts(texts, minimum=1, caller="block_distances")
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="block_distances")
     names, sources, family = resolve_hook(model, "residual", final_norm=False)
-    if max_length is None:  # the model's position limit, as for extract
-        from .adapters.tokens import max_tokens
+    from .adapters.tokens import resolve_max_length
 
-        max_length = max_tokens(model, tokenizer)
+    max_length = resolve_max_length(model, tokenizer, max_length, caller="block_distances")  # as for extract
     if add_special_tokens is None:
         add_special_tokens = family.kind == "encoder"
     padding_side = padding_side or "right"

@@ -9,11 +9,13 @@ Layout of ``DIR`` (written by ``zigzag extract --out DIR`` or
 
 The manifest holds ``format``, ``model``, ``revision``, ``hook``, ``pooling``,
 ``texts_sha256``, ``n_texts``, ``dtype``, ``names``, ``files``, ``shapes``,
-``batch_sizes`` (``[first_text, batch_size]`` per run that wrote rows),
-``n_done`` (texts written so far) and ``complete``. Rows are flushed before
-``n_done`` moves past them, so after an interruption running the same command
-again continues at ``n_done``; only one batch of vectors is in memory at a
-time. :func:`load_extraction` reads a complete folder back, memory-mapped.
+``batch_order`` (``"length"``: texts run in batches of similar length,
+longest first), ``batch_sizes`` (``[n_done, batch_size]`` per run that wrote
+rows), ``n_done`` (texts written so far, counted in the batch order) and
+``complete``. Rows are flushed before ``n_done`` moves past them, so after an
+interruption running the same command again continues after the first
+``n_done`` texts of the batch order (which does not depend on the batch size);
+only one batch of vectors is in memory at a time. :func:`load_extraction` reads a complete folder back, memory-mapped.
 
 A manifest is data, not a path to follow: the files it names must be plain
 names inside ``DIR`` (no ``..``, no absolute path, no link out of ``DIR``).
@@ -175,8 +177,10 @@ def stream_to_folder(folder, names, meta, batches, *, overwrite: bool = False) -
         another batch size is allowed (with a warning) and recorded, since it
         may change the last bits of the vectors.
     batches : callable
-        ``batches(start)`` yields ``(start_index, [ndarray of shape (batch, dim) per layer])``
-        for the texts from ``start`` on.
+        ``batches(start)`` yields ``(rows, [ndarray of shape (batch, dim) per layer])``
+        for the texts from position ``start`` of the batch order on; ``rows``
+        is the batch's text indices (an array), or the int index of its first
+        text when the batch is a run of consecutive texts.
     overwrite : bool, default=False
         Start over when the folder holds a different extraction.
 
@@ -224,7 +228,14 @@ def _stream(folder: Path, names, meta, batches, overwrite: bool, created: bool) 
         if not differs and old["complete"]:
             log.info("extraction in %s is already complete", folder)
             return load_extraction(folder)
-        if not differs and old["shapes"] and old["n_done"] > 0:
+        reorder = old.get("batch_order") != manifest.get("batch_order")
+        if not differs and old["shapes"] and old["n_done"] > 0 and reorder and not overwrite:
+            raise ValueError(
+                f"{folder} holds an interrupted extraction that ran its texts in another order "
+                f"({old.get('batch_order') or 'text order'}; an older zigzag wrote it), so it cannot be resumed. "
+                "Use overwrite=True (--overwrite) to start over."
+            )
+        if not differs and not reorder and old["shapes"] and old["n_done"] > 0:
             start = int(old["n_done"])
             manifest.update(shapes=old["shapes"], n_done=start, batch_sizes=old.get("batch_sizes") or [])
             maps = [np.lib.format.open_memmap(_inside(folder, f, folder / MANIFEST), mode="r+")
@@ -232,7 +243,7 @@ def _stream(folder: Path, names, meta, batches, overwrite: bool, created: bool) 
             if [list(m.shape) for m in maps] != manifest["shapes"]:
                 raise ValueError(f"The layer files in {folder} do not match its manifest; the folder is damaged. "
                                  "Extract again with --overwrite.")
-            log.info("resuming extraction in %s at text %d of %d", folder, start, manifest["n_texts"])
+            log.info("resuming extraction in %s after %d of %d texts", folder, start, manifest["n_texts"])
         else:  # starting over: remove the old run's layer files that this one will not rewrite
             for name in set(old["files"]) - set(manifest["files"]):
                 _inside(folder, name, folder / MANIFEST).unlink(missing_ok=True)
@@ -253,7 +264,9 @@ def _stream(folder: Path, names, meta, batches, overwrite: bool, created: bool) 
         write_json(folder / MANIFEST, manifest)
         written.append(MANIFEST)
         n = manifest["n_texts"]
-        for s, vectors in batches(start):
+        for rows, vectors in batches(start):
+            count = vectors[0].shape[0]
+            where = slice(rows, rows + count) if isinstance(rows, (int, np.integer)) else np.asarray(rows)
             if maps is None:
                 manifest["shapes"] = [[n, int(v.shape[1])] for v in vectors]
                 maps = []
@@ -263,10 +276,10 @@ def _stream(folder: Path, names, meta, batches, overwrite: bool, created: bool) 
             for name, target, v in zip(names, maps, vectors):
                 if v.shape[1] != target.shape[1]:
                     raise ValueError(f"Inconsistent batch outputs at {name!r}: width {v.shape[1]}, earlier batches {target.shape[1]}.")
-                target[s:s + v.shape[0]] = v
+                target[where] = v
             for target in maps:
                 target.flush()
-            manifest["n_done"] = s + vectors[0].shape[0]
+            manifest["n_done"] += count
             write_json(folder / MANIFEST, manifest)
     except BaseException:
         if manifest["n_done"] == 0:  # nothing kept: leave nothing that would block the corrected rerun

@@ -18,9 +18,11 @@ blocks (see :mod:`zigzag.adapters.structure`):
 * any module-name pattern, e.g. ``"model.layers.*.mlp"`` (or a list of them):
   the output of each matching module, in model order, through forward hooks.
 
+Texts go through the model in batches of similar token length (longest
+first), whatever the entry point, and the vectors come back in text order.
 Batches are padded by zigzag (on the right by default), with position ids
 taken from the attention mask, so a text gives the same vectors alone or in a
-batch. Texts longer than the model's position limit are
+batch (to float rounding). Texts longer than the model's position limit are
 truncated to it (``max_length`` sets a lower limit) and counted.
 """
 
@@ -37,7 +39,7 @@ from ..texts import as_texts, text_position, texts_sha256
 from ._capture import Capture, match_modules, move_to_device
 from .families import model_kind, resolve_defaults
 from .pooling import check_pooling, pool
-from .tokens import count_truncated, encode, max_tokens, position_offset
+from .tokens import encode, length_batches, length_order, position_offset, resolve_max_length, token_lengths
 
 __all__ = ["extract", "NAMED_HOOKS"]
 
@@ -71,6 +73,9 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
         token, the paper's) for decoders, ``"mean"`` for encoders
         (:func:`zigzag.adapters.resolve_defaults`).
     batch_size : int, default=16
+        Texts per forward pass. Batches group texts of similar length (the
+        longest first), so they carry little padding; the vectors are
+        returned in text order.
     max_length : int, optional
         Truncate longer texts to this many tokens. Default: the model's
         position limit (``max_position_embeddings``, or the tokenizer's
@@ -126,8 +131,7 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
     """
     texts = as_texts(texts, minimum=2, caller="extract")
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="extract")
-    if max_length is not None:
-        max_length = check_int(max_length, "max_length", minimum=1, caller="extract")
+    max_length = resolve_max_length(model, tokenizer, max_length)
     check_option(dtype, "dtype", DTYPES, caller="extract")
     device = move_to_device(model, device)
     hook, pooling = resolve_defaults(model, hook, pooling)
@@ -136,15 +140,15 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
     if add_special_tokens is None:
         add_special_tokens = structure is not None and not structure.causal
     padding_side = check_option(padding_side or "right", "padding_side", ("left", "right"), caller="extract")
-    limit = max_tokens(model, tokenizer)
-    max_length = limit if max_length is None else max_length if limit is None else min(max_length, limit)
-    n_truncated = count_truncated(tokenizer, texts, max_length=max_length, add_special_tokens=add_special_tokens,
-                                  where=lambda i: text_position(texts, i))
+    lengths = token_lengths(tokenizer, texts, add_special_tokens=add_special_tokens,
+                            where=lambda i: text_position(texts, i))
+    n_truncated = 0 if max_length is None else int(np.sum(lengths > max_length))
     if n_truncated:
         log.warning("%d of %d texts are longer than %d tokens and were truncated to it", n_truncated, len(texts),
                     max_length)
     runner = BatchRunner(model, tokenizer, texts, sources, batch_size=batch_size, max_length=max_length,
-                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
+                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device,
+                         lengths=lengths)
     config = getattr(model, "config", None)
     meta = {
         "model": getattr(config, "_name_or_path", "") or type(model).__name__,
@@ -166,6 +170,7 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
         "padding_side": runner.padding_side,
         "dtype": dtype,
         "batch_size": batch_size,
+        "batch_order": BatchRunner.ORDER,
     }
 
     def pooled(start: int):
@@ -178,11 +183,13 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
         from ..streaming import stream_to_folder
 
         return stream_to_folder(out, names, meta, pooled, overwrite=overwrite)
-    parts = [[] for _ in names]
-    for _, vectors in pooled(0):
+    parts, rows = [[] for _ in names], []
+    for index, vectors in pooled(0):
+        rows.append(index)
         for part, v in zip(parts, vectors):
             part.append(v)
-    layers = [concatenate_batches(p, name) for p, name in zip(parts, names)]
+    inverse = np.argsort(np.concatenate(rows))  # batch order -> text order
+    layers = [concatenate_batches(p, name)[inverse] for p, name in zip(parts, names)]
     return as_layer_clouds(layers, names=names, meta=meta)
 
 
@@ -260,10 +267,20 @@ def _final_source(model, s):
 
 
 class BatchRunner:
-    """Tokenise, pad and run batches; reduce each hooked (batch, n_tokens, dim) tensor as the forward pass makes it."""
+    """Tokenise, pad and run batches; reduce each hooked (batch, n_tokens, dim) tensor as the forward pass makes it.
+
+    The batches group texts of similar token length, longest first
+    (:func:`zigzag.adapters.tokens.length_order`): ``self.order`` lists the
+    text indices in the order they run, ``self.batches(start)`` cuts
+    ``order[start:]`` into batches. Every pass over the same texts and
+    settings (extraction, block distances, evaluation) gets the same batches.
+    """
+
+    #: how texts are grouped into batches, recorded in an extraction's provenance
+    ORDER = "length"
 
     def __init__(self, model, tokenizer, texts, sources, *, batch_size, max_length, add_special_tokens,
-                 padding_side, device=None):
+                 padding_side, device=None, lengths=None):
         self.model, self.tokenizer, self.texts, self.sources = model, tokenizer, texts, sources
         self.batch_size, self.max_length = batch_size, max_length
         self.add_special_tokens, self.padding_side = add_special_tokens, padding_side
@@ -281,23 +298,42 @@ class BatchRunner:
             # without position ids a left-padded text would start at a later position; right padding keeps the
             # real tokens at 0..n-1, and the mask keeps padding out of them either way
             self.padding_side = "right"
+        if lengths is None:
+            lengths = token_lengths(tokenizer, texts, add_special_tokens=add_special_tokens,
+                                    where=lambda i: text_position(texts, i))
+        self.order = length_order(lengths, max_length)
 
-    def encode(self, texts, start: int = 0):
-        """Pad texts (``self.texts[start:]`` onwards) into input_ids, attention_mask and position_ids tensors."""
-        return encode(self.tokenizer, texts, max_length=self.max_length, add_special_tokens=self.add_special_tokens,
-                      padding_side=self.padding_side, pad_id=self.pad_id, offset=self.offset,
-                      where=lambda i: text_position(self.texts, start + i))
+    def batches(self, start: int = 0) -> list:
+        """Arrays of text indices, one per batch, for the texts from position ``start`` of ``self.order`` on."""
+        return length_batches(self.order, self.batch_size, start)
+
+    def encode(self, index):
+        """Pad the texts at ``index`` into input_ids, attention_mask and position_ids tensors."""
+        index = [int(i) for i in index]
+        return encode(self.tokenizer, [self.texts[i] for i in index], max_length=self.max_length,
+                      add_special_tokens=self.add_special_tokens, padding_side=self.padding_side, pad_id=self.pad_id,
+                      offset=self.offset, where=lambda i: text_position(self.texts, index[i]))
+
+    def kwargs(self, index, takes=None):
+        """The forward keywords of a batch on the model's device (those ``takes`` names, default the runner's)."""
+        takes = self.takes if takes is None else takes
+        input_ids, mask, position_ids = self.encode(index)
+        kwargs = {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
+        if "position_ids" in takes:
+            kwargs["position_ids"] = position_ids.to(self.device)
+        if "use_cache" in takes:
+            kwargs["use_cache"] = False
+        return kwargs
 
     def run(self, reduce, *, start: int = 0, progress: bool = True):
-        """Yield ``(start_index, [reduce(hidden, mask) per source])`` for each batch from ``start``."""
+        """Yield ``(text_indices, [reduce(hidden, mask) per source])`` per batch, from position ``start`` of the order."""
         import torch
         from tqdm.auto import tqdm
 
         model = self.model
         was_training = model.training
         model.eval()
-        n = len(self.texts)
-        starts = range(start, n, self.batch_size)
+        batches = self.batches(start)
         batch = {}
 
         def reduce_now(hidden, name):  # in the hook, before later modules can change the tensor in place
@@ -306,14 +342,10 @@ class BatchRunner:
         capture = Capture([(s[1], s[2], s[0]) for s in self.sources], reduce_now)
         try:
             with torch.inference_mode():
-                for s in tqdm(starts, total=len(starts), disable=not progress, desc="extract", unit="batch"):
-                    input_ids, mask, position_ids = self.encode(self.texts[s:s + self.batch_size], s)
-                    kwargs = {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
+                for index in tqdm(batches, disable=not progress, desc="extract", unit="batch"):
+                    kwargs = self.kwargs(index)
+                    input_ids = kwargs["input_ids"]
                     batch.update(shape=tuple(input_ids.shape), mask=kwargs["attention_mask"])
-                    if "position_ids" in self.takes:
-                        kwargs["position_ids"] = position_ids.to(self.device)
-                    if "use_cache" in self.takes:
-                        kwargs["use_cache"] = False
                     try:
                         self.forward(**kwargs)
                     except torch.OutOfMemoryError:
@@ -322,7 +354,7 @@ class BatchRunner:
                             f"Out of memory on {self.device} running a batch of {input_ids.shape[0]} texts x "
                             f"{input_ids.shape[1]} tokens. Use a smaller batch_size or max_length."
                         ) from None
-                    yield s, capture.take()
+                    yield index, capture.take()
         finally:
             capture.close()
             model.train(was_training)

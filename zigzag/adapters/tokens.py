@@ -1,13 +1,18 @@
-"""Texts to token batches for a model: its position limit, what truncation cut, padding.
+"""Texts to token batches for a model: its position limit, what truncation cut, batching by length, padding.
 
 A text longer than the model's position limit would crash the forward pass
 (or read past the position table), so texts are truncated to the limit by
-default; :func:`count_truncated` says how many were, before any work starts.
+default (:func:`resolve_max_length`, the one default every entry point uses);
+:func:`token_lengths` says how long each text is, before any work starts.
+Texts go through a model in batches of similar length
+(:func:`length_batches`): a batch is padded to its longest text, so batches in
+text order carry about as many padding tokens as real ones on a mixed corpus.
 """
 
 from __future__ import annotations
 
-__all__ = ["count_truncated", "encode", "max_tokens", "position_offset"]
+__all__ = ["encode", "length_batches", "length_order", "max_tokens", "position_offset", "resolve_max_length",
+           "token_lengths"]
 
 _NO_LIMIT = 10**6  # tokenizers without a limit report int(1e30)
 
@@ -48,19 +53,54 @@ def _empty_error(ids, where) -> None:
         raise ValueError(f"{', '.join(where(i) for i in empty[:5])}: tokenises to no token at all; remove it.")
 
 
-def count_truncated(tokenizer, texts, *, max_length, add_special_tokens: bool, where=None, chunk: int = 512) -> int:
-    """How many texts tokenise to more than ``max_length`` tokens.
+def resolve_max_length(model, tokenizer, max_length=None, *, caller: str = "extract") -> int | None:
+    """The truncation limit for a model: ``max_length`` capped at the model's limit, or that limit when None.
+
+    Every entry point (extraction, block distances, evaluation, ``zigzag run``)
+    resolves its limit here, so they cut texts alike.
+    """
+    from .._validation import check_int
+
+    if max_length is not None:
+        max_length = check_int(max_length, "max_length", minimum=1, caller=caller)
+    limit = max_tokens(model, tokenizer)
+    return limit if max_length is None else max_length if limit is None else min(max_length, limit)
+
+
+def token_lengths(tokenizer, texts, *, add_special_tokens: bool, where=None, chunk: int = 512):
+    """How many tokens each text has before truncation: an int64 array of shape (n_texts,).
 
     ``where(i)`` names text ``i`` in errors (its line in the file): a text with no token at all is a ValueError.
     """
+    import numpy as np
+
     where = where or (lambda i: f"text {i}")
-    n_long = 0
+    lengths = np.zeros(len(texts), dtype=np.int64)
     for start in range(0, len(texts), chunk):
         ids = tokenizer(list(texts[start:start + chunk]), add_special_tokens=add_special_tokens)["input_ids"]
         _empty_error(ids, lambda i: where(start + i))
-        if max_length is not None:
-            n_long += sum(len(x) > max_length for x in ids)
-    return n_long
+        lengths[start:start + len(ids)] = [len(x) for x in ids]
+    return lengths
+
+
+def length_order(lengths, max_length=None):
+    """Text indices, longest first (after truncation to ``max_length``), ties in text order.
+
+    The order does not depend on the batch size, so an extraction resumed with
+    another batch size continues the same order. Longest first: a batch that
+    does not fit in memory fails at once, not at the end of a long run.
+    """
+    import numpy as np
+
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if max_length is not None:
+        lengths = np.minimum(lengths, max_length)
+    return np.argsort(-lengths, kind="stable")
+
+
+def length_batches(order, batch_size: int, start: int = 0) -> list:
+    """``order[start:]`` cut into consecutive batches of ``batch_size`` text indices."""
+    return [order[s:s + batch_size] for s in range(start, len(order), batch_size)]
 
 
 def encode(tokenizer, texts, *, max_length, add_special_tokens: bool, padding_side: str, pad_id: int,

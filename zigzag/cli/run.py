@@ -44,7 +44,8 @@ def _add_run(sub):
                    help="replace an earlier report in --out (only the files its run.json lists)")
     p.add_argument("--seed", type=int, default=d.seed, help="seed for sampling texts (default 0)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"texts per forward pass (default {d.batch_size})")
-    p.add_argument("--max-length", type=int, default=d.max_length, help=f"tokens per text (default {d.max_length})")
+    p.add_argument("--max-length", type=int, default=d.max_length,
+                   help="truncate texts to this many tokens (default: the model's position limit, as zigzag extract)")
     p.add_argument("--device", default=d.device,
                    help="torch device, e.g. cuda (default: where the model loads, the CPU)")
     p.set_defaults(func=_cmd_run)

@@ -53,7 +53,8 @@ def _add_sweep(sub):
     p.add_argument("--pooling", default=None,
                    help="last, mean, first or a token position (default: last for decoders, mean for encoders)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"texts per forward pass (default {d.batch_size})")
-    p.add_argument("--max-length", type=int, default=d.max_length, help=f"tokens per text (default {d.max_length})")
+    p.add_argument("--max-length", type=int, default=d.max_length,
+                   help="truncate texts to this many tokens (default: the model's position limit, as zigzag extract)")
     p.add_argument("--device", default=None, help="torch device of the extracting workers, e.g. cuda (default CPU)")
     p.add_argument("--distance", action="append", choices=("bottleneck", "wasserstein"),
                    help="distance matrices between the cells' H1 diagrams; repeat (default both)")

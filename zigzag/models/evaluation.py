@@ -7,12 +7,16 @@ The full model's side does not depend on the plan, so it is computed once
 (:func:`reference_outputs`) and shared by every plan (``evaluate(...,
 reference=ref)``); only the pruned model runs per plan. Texts go through the
 model in batches of similar length (fewer padding tokens, the same numbers up
-to float rounding), the same batches for the reference and every pruned model.
+to float rounding), the same batches for the reference and every pruned model,
+and the same as :func:`zigzag.extract`'s. Texts longer than the model's
+position limit are truncated to it (``max_length`` sets a lower limit), counted
+and logged, as in extraction.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +33,8 @@ from ..texts import as_texts, texts_sha256
 __all__ = ["Evaluation", "Reference", "evaluate", "knn_overlap", "reference_outputs"]
 
 KINDS = ("causal_lm", "encoder")
+
+log = logging.getLogger("zigzag")
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +94,9 @@ class Reference:
         ``causal_lm``: the number of predicted tokens.
     params : mapping
         What the outputs depend on: ``texts_sha256``, ``batch_size``,
-        ``max_length``, ``add_special_tokens``, ``model``.
+        ``max_length`` (as resolved: the model's limit by default),
+        ``add_special_tokens``, ``model``; and ``n_truncated``, the texts cut to
+        ``max_length``.
     """
 
     kind: str
@@ -167,12 +175,14 @@ def reference_outputs(model, tokenizer, texts, *, kind: str | None = None, batch
     kind, family = _resolve_kind(model, kind)
     texts = as_texts(texts, minimum=1, caller="reference_outputs")
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="reference_outputs")
+    max_length, lengths, n_truncated = _truncation(model, tokenizer, texts, max_length, add_special_tokens,
+                                                   "reference_outputs")
     run = dict(batch_size=batch_size, max_length=max_length, add_special_tokens=add_special_tokens, device=device,
-               progress=progress, desc=desc)
+               progress=progress, desc=desc, lengths=lengths)
     config = getattr(model, "config", None)
     params = {"texts_sha256": texts_sha256(texts), "batch_size": batch_size, "max_length": max_length,
               "add_special_tokens": bool(add_special_tokens),
-              "model": getattr(config, "_name_or_path", "") or type(model).__name__}
+              "model": getattr(config, "_name_or_path", "") or type(model).__name__, "n_truncated": n_truncated}
     common = dict(kind=kind, n_blocks=_n_blocks(model, family), n_texts=len(texts), params=params)
     if kind == "causal_lm":
         nll, n_tokens = _mean_nll(model, tokenizer, texts, **run)
@@ -198,6 +208,9 @@ def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int
         Neighbours per text for ``knn_overlap`` (encoders); needs k + 1 texts.
     batch_size : int, default=32
     max_length : int, optional
+        Truncate longer texts to this many tokens. Default: the model's
+        position limit, as in :func:`zigzag.extract`; how many texts were cut
+        is logged and recorded as ``params["n_truncated"]``.
     add_special_tokens : bool, default=True
         BOS for perplexity, ``[CLS]``/``[SEP]`` for BERT.
     device : optional
@@ -223,6 +236,8 @@ def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int
     k = check_int(k, "k", minimum=1, caller="evaluate")
     texts = as_texts(texts, minimum=k + 1 if kind == "encoder" else 1, caller="evaluate")
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="evaluate")
+    max_length, lengths, n_truncated = _truncation(model, tokenizer, texts, max_length, add_special_tokens,
+                                                   "evaluate", quiet=reference is None)
     settings = {"batch_size": batch_size, "max_length": max_length, "add_special_tokens": bool(add_special_tokens)}
     if reference is None:
         reference = reference_outputs(model, tokenizer, texts, kind=kind, device=device, progress=progress,
@@ -232,8 +247,9 @@ def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int
                              f"got {type(reference).__name__}.")
     reference.check_matches(kind, texts, settings)
     n_pruned = _n_blocks(pruned, family)
-    params = {"k": k, **settings, "kept_blocks": list(getattr(pruned.config, "zigzag_kept_blocks", []) or [])}
-    run = dict(device=device, progress=progress, desc=desc, **settings)
+    params = {"k": k, **settings, "n_truncated": n_truncated,
+              "kept_blocks": list(getattr(pruned.config, "zigzag_kept_blocks", []) or [])}
+    run = dict(device=device, progress=progress, desc=desc, lengths=lengths, **settings)
     if kind == "causal_lm":
         nll_full, n_tokens = reference.nll, reference.n_tokens
         nll_pruned, _ = _mean_nll(pruned, tokenizer, texts, **run)
@@ -268,48 +284,48 @@ def knn_overlap(a, b, k: int) -> float:
     return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(na, nb)]))
 
 
-def _length_batches(runner, texts, batch_size):
-    """Text indices in batches of similar token length (longest last), so batches carry little padding."""
-    ids = runner.tokenizer(list(texts), add_special_tokens=runner.add_special_tokens,
-                           truncation=runner.max_length is not None, max_length=runner.max_length)["input_ids"]
-    order = np.argsort([len(x) for x in ids], kind="stable")
-    return [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+def _truncation(model, tokenizer, texts, max_length, add_special_tokens, caller, quiet=False):
+    """The resolved ``max_length`` (the model's limit by default), each text's token count, and how many are cut."""
+    from ..adapters.tokens import resolve_max_length, token_lengths
+    from ..texts import text_position
 
-
-def _forward_kwargs(runner, takes, texts):
-    """Padded tensors of a batch on the model's device, with the keywords its forward takes."""
-    input_ids, mask, position_ids = runner.encode(texts)
-    kwargs = {"input_ids": input_ids.to(runner.device), "attention_mask": mask.to(runner.device)}
-    if "position_ids" in takes:
-        kwargs["position_ids"] = position_ids.to(runner.device)
-    if "use_cache" in takes:
-        kwargs["use_cache"] = False
-    return kwargs
+    max_length = resolve_max_length(model, tokenizer, max_length, caller=caller)
+    lengths = token_lengths(tokenizer, texts, add_special_tokens=add_special_tokens,
+                            where=lambda i: text_position(texts, i))
+    n_truncated = 0 if max_length is None else int(np.sum(lengths > max_length))
+    if n_truncated and not quiet:
+        log.warning("%d of %d texts are longer than %d tokens and were truncated to it", n_truncated, len(texts),
+                    max_length)
+    return max_length, lengths, n_truncated
 
 
 def _batches(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, padding_side,
-             progress, desc):
-    """Yield ``(indices, kwargs)`` per batch, the model in eval mode under inference mode, with a progress bar."""
+             progress, desc, lengths=None):
+    """Yield ``(indices, kwargs)`` per batch, the model in eval mode under inference mode, with a progress bar.
+
+    The batches are :func:`zigzag.extract`'s: texts of similar length, longest first.
+    """
     import torch
     from tqdm.auto import tqdm
 
     from ..adapters.hf import BatchRunner
 
     runner = BatchRunner(model, tokenizer, texts, [], batch_size=batch_size, max_length=max_length,
-                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
+                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device,
+                         lengths=lengths)
     takes = set(inspect.signature(model.forward).parameters)
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
-            batches = _length_batches(runner, texts, batch_size)
-            for index in tqdm(batches, disable=not progress, desc=desc, unit="batch"):
-                yield index, _forward_kwargs(runner, takes, [texts[i] for i in index])
+            for index in tqdm(runner.batches(), disable=not progress, desc=desc, unit="batch"):
+                yield index, runner.kwargs(index, takes)
     finally:
         model.train(was_training)
 
 
-def _embeddings(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, progress, desc):
+def _embeddings(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, progress, desc,
+                lengths=None):
     """Each text's mean over real tokens of the model's last representation, float64, in text order."""
     from ..adapters.pooling import pool
 
@@ -318,7 +334,7 @@ def _embeddings(model, tokenizer, texts, *, batch_size, max_length, add_special_
     for index, kwargs in _batches(base, tokenizer, texts, batch_size=batch_size, max_length=max_length,
                                   add_special_tokens=add_special_tokens, device=device,
                                   padding_side=getattr(tokenizer, "padding_side", "right") or "right",
-                                  progress=progress, desc=desc):
+                                  progress=progress, desc=desc, lengths=lengths):
         hidden = base(**kwargs).last_hidden_state
         vectors = pool(hidden, kwargs["attention_mask"], "mean").float().cpu().numpy()
         if out is None:
@@ -327,14 +343,15 @@ def _embeddings(model, tokenizer, texts, *, batch_size, max_length, add_special_
     return out
 
 
-def _mean_nll(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, progress, desc):
+def _mean_nll(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, progress, desc,
+              lengths=None):
     """Mean next-token negative log-likelihood (nats) over all predicted tokens, and their count."""
     import torch
 
     total, count = 0.0, 0
     for _, kwargs in _batches(model, tokenizer, texts, batch_size=batch_size, max_length=max_length,
                               add_special_tokens=add_special_tokens, device=device, padding_side="right",
-                              progress=progress, desc=desc):
+                              progress=progress, desc=desc, lengths=lengths):
         logits = model(**kwargs).logits.float()
         input_ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
         nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), input_ids[:, 1:], reduction="none")

@@ -42,7 +42,8 @@ class RunConfig:
     paper; encoders: the mean over real tokens, how sentence encoders such as
     all-MiniLM-L6-v2 pool, whose last real token is ``[SEP]``).
     ``blocks=None`` sizes the baselines like the first q plan that removes a
-    block and is not degenerate. ``overwrite=True`` replaces an earlier
+    block and is not degenerate. ``max_length=None`` truncates texts at the
+    model's position limit, as :func:`zigzag.extract` does. ``overwrite=True`` replaces an earlier
     report at ``out`` (its own files only).
     """
 
@@ -63,7 +64,7 @@ class RunConfig:
     overwrite: bool = False
     seed: int = 0
     batch_size: int = 32
-    max_length: int = 128
+    max_length: int | None = None
     device: str | None = None
     extra: dict = field(default_factory=dict)
 
@@ -75,7 +76,8 @@ class RunConfig:
         check_int(self.n_texts, "n_texts", minimum=self.k + 1, caller="zigzag run")
         check_int(self.max_dim, "max_dim", minimum=1, caller="zigzag run")  # the criterion needs H_1
         check_int(self.batch_size, "batch_size", minimum=1, caller="zigzag run")
-        check_int(self.max_length, "max_length", minimum=1, caller="zigzag run")
+        if self.max_length is not None:
+            check_int(self.max_length, "max_length", minimum=1, caller="zigzag run")
         if not self.q and self.blocks is None:
             raise InputError("zigzag run needs at least one tolerance q (e.g. 0.9) or a block count (blocks=8).")
         for q in self.q:
@@ -285,7 +287,8 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
             from ..plotting import persistent_loops_section
 
             loops = tuple(persistent_loops_section(clouds, bars, texts, folder.path))
-        resolved = dataclasses.replace(config, hook=hook, pooling=pooling, n_texts=len(texts))
+        resolved = dataclasses.replace(config, hook=hook, pooling=pooling, n_texts=len(texts),
+                                       max_length=clouds.meta.get("max_length"))
         record = _record(config, resolved, model, family, texts_source, clouds, bars, plans, (m, why_m),
                          stages.seconds)
         files = tuple(folder.names) + ("report.md", MANIFEST)
