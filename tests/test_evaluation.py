@@ -103,3 +103,36 @@ def test_texts_longer_than_the_model_are_truncated_counted_and_logged(family, ma
     assert larger.params["max_length"] == limit  # capped at the model's limit
     reference = reference_outputs(model, tiny_tokenizer, texts, batch_size=4, progress=False)
     assert reference.params["max_length"] == limit and reference.params["n_truncated"] == 1
+
+
+def test_an_encoders_reference_read_from_the_extraction_pass_is_bitwise_its_own_pass(make_tiny_model,
+                                                                                     tiny_tokenizer):
+    from zigzag.models import observe_reference
+
+    model = make_tiny_model("bert", n_layers=3)
+    texts = builtin_corpus(19, seed=12)
+    with observe_reference(model) as seen:
+        extract(model, tiny_tokenizer, texts, hook="residual", pooling="last", batch_size=4, progress=False)
+    got = seen.reference(tiny_tokenizer, texts, batch_size=4)
+    own = reference_outputs(model, tiny_tokenizer, texts, batch_size=4, progress=False)
+    assert got is not None and np.array_equal(got.embeddings, own.embeddings)
+    assert dict(got.params) == dict(own.params) and got.n_blocks == own.n_blocks == 3
+    pruned = prune_model(model, [1])
+    shared = evaluate(model, pruned, tiny_tokenizer, texts, k=3, batch_size=4, reference=got, progress=False)
+    assert dict(shared.metrics) == dict(evaluate(model, pruned, tiny_tokenizer, texts, k=3, batch_size=4,
+                                                 progress=False).metrics)
+    # passes that were not the evaluation's batches give no reference
+    assert seen.reference(tiny_tokenizer, texts, batch_size=5) is None
+    assert seen.reference(tiny_tokenizer, texts, batch_size=4, max_length=6) is None
+    plain = tiny_tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    special = tiny_tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+    assert (seen.reference(tiny_tokenizer, texts, batch_size=4, add_special_tokens=False) is None) == (plain != special)
+    assert seen.reference(tiny_tokenizer, texts[::-1], batch_size=4) is None
+    with observe_reference(model) as left:
+        extract(model, tiny_tokenizer, texts, batch_size=4, padding_side="left", progress=False)
+    assert left.reference(tiny_tokenizer, texts, batch_size=4) is None
+    # a causal LM's reference needs the head's logits, which extraction does not compute
+    llama = make_tiny_model("llama", n_layers=3)
+    with observe_reference(llama) as causal:
+        extract(llama, tiny_tokenizer, texts, batch_size=4, progress=False)
+    assert causal.reference(tiny_tokenizer, texts, batch_size=4) is None

@@ -168,6 +168,7 @@ def test_shared_reference_gives_what_each_evaluation_gives_alone(report, minilm,
 def test_evaluation_covers_every_plan(report):
     data = json.loads((report / "evaluation.json").read_text())
     plans = json.loads((report / "plans.json").read_text())["plans"]
+    assert data["reference"] == "the extraction pass"  # an encoder: its outputs come from the extraction's batches
     assert len(data["evaluations"]) + len(data["skipped"]) == len(plans)
     assert len(data["evaluations"]) == sum(1 for p in plans if p["n_removed"] and not p["degenerate"])
     for ev in data["evaluations"]:

@@ -179,15 +179,20 @@ def reference_outputs(model, tokenizer, texts, *, kind: str | None = None, batch
                                                    "reference_outputs")
     run = dict(batch_size=batch_size, max_length=max_length, add_special_tokens=add_special_tokens, device=device,
                progress=progress, desc=desc, lengths=lengths)
-    config = getattr(model, "config", None)
-    params = {"texts_sha256": texts_sha256(texts), "batch_size": batch_size, "max_length": max_length,
-              "add_special_tokens": bool(add_special_tokens),
-              "model": getattr(config, "_name_or_path", "") or type(model).__name__, "n_truncated": n_truncated}
-    common = dict(kind=kind, n_blocks=_n_blocks(model, family), n_texts=len(texts), params=params)
+    common = _reference_fields(model, family, kind, texts, batch_size, max_length, add_special_tokens, n_truncated)
     if kind == "causal_lm":
         nll, n_tokens = _mean_nll(model, tokenizer, texts, **run)
         return Reference(nll=nll, n_tokens=n_tokens, **common)
     return Reference(embeddings=_embeddings(model, tokenizer, texts, **run), **common)
+
+
+def _reference_fields(model, family, kind, texts, batch_size, max_length, add_special_tokens, n_truncated) -> dict:
+    """The fields of a :class:`Reference` besides the outputs themselves."""
+    config = getattr(model, "config", None)
+    params = {"texts_sha256": texts_sha256(texts), "batch_size": batch_size, "max_length": max_length,
+              "add_special_tokens": bool(add_special_tokens),
+              "model": getattr(config, "_name_or_path", "") or type(model).__name__, "n_truncated": n_truncated}
+    return dict(kind=kind, n_blocks=_n_blocks(model, family), n_texts=len(texts), params=params)
 
 
 def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int = 5, batch_size: int = 32,
@@ -299,6 +304,21 @@ def _truncation(model, tokenizer, texts, max_length, add_special_tokens, caller,
     return max_length, lengths, n_truncated
 
 
+def _runner(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, padding_side,
+            lengths=None):
+    """The :class:`~zigzag.adapters.hf.BatchRunner` of an evaluation pass, and the keywords ``model`` takes."""
+    from ..adapters.hf import BatchRunner
+
+    runner = BatchRunner(model, tokenizer, texts, [], batch_size=batch_size, max_length=max_length,
+                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device,
+                         lengths=lengths)
+    return runner, set(inspect.signature(model.forward).parameters)
+
+
+def _encoder_padding(tokenizer) -> str:
+    return getattr(tokenizer, "padding_side", "right") or "right"
+
+
 def _batches(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, padding_side,
              progress, desc, lengths=None):
     """Yield ``(indices, kwargs)`` per batch, the model in eval mode under inference mode, with a progress bar.
@@ -308,12 +328,9 @@ def _batches(model, tokenizer, texts, *, batch_size, max_length, add_special_tok
     import torch
     from tqdm.auto import tqdm
 
-    from ..adapters.hf import BatchRunner
-
-    runner = BatchRunner(model, tokenizer, texts, [], batch_size=batch_size, max_length=max_length,
-                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device,
-                         lengths=lengths)
-    takes = set(inspect.signature(model.forward).parameters)
+    runner, takes = _runner(model, tokenizer, texts, batch_size=batch_size, max_length=max_length,
+                            add_special_tokens=add_special_tokens, device=device, padding_side=padding_side,
+                            lengths=lengths)
     was_training = model.training
     model.eval()
     try:
@@ -324,19 +341,24 @@ def _batches(model, tokenizer, texts, *, batch_size, max_length, add_special_tok
         model.train(was_training)
 
 
+def _pooled_embeddings(output, mask):
+    """The mean over real tokens of a base model's last representation, as float32 numpy (one row per text)."""
+    from ..adapters.pooling import pool
+
+    hidden = output.last_hidden_state if hasattr(output, "last_hidden_state") else output[0]
+    return pool(hidden, mask, "mean").float().cpu().numpy()
+
+
 def _embeddings(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, progress, desc,
                 lengths=None):
     """Each text's mean over real tokens of the model's last representation, float64, in text order."""
-    from ..adapters.pooling import pool
-
     base = model.base_model
     out = None
     for index, kwargs in _batches(base, tokenizer, texts, batch_size=batch_size, max_length=max_length,
                                   add_special_tokens=add_special_tokens, device=device,
-                                  padding_side=getattr(tokenizer, "padding_side", "right") or "right",
-                                  progress=progress, desc=desc, lengths=lengths):
-        hidden = base(**kwargs).last_hidden_state
-        vectors = pool(hidden, kwargs["attention_mask"], "mean").float().cpu().numpy()
+                                  padding_side=_encoder_padding(tokenizer), progress=progress, desc=desc,
+                                  lengths=lengths):
+        vectors = _pooled_embeddings(base(**kwargs), kwargs["attention_mask"])
         if out is None:
             out = np.empty((len(texts), vectors.shape[1]), dtype=np.float64)
         out[index] = vectors

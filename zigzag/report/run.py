@@ -1,16 +1,19 @@
 """The end-to-end pruning-criterion run behind ``zigzag run``: model + texts → report folder.
 
 Stages: load the model and texts → extract layer clouds (the block distances
-of the baselines are read from the same forward pass) → zigzag barcode →
-descriptors and pruning plans (the topological criterion at each q, and the
-angular-distance and Block-Influence baselines for the same number of
-blocks) → optionally one reference pass of the full model and one pass of
-each pruned model → figures and ``report.md``. Where the report goes, and
+of the baselines, and an encoder's reference outputs for the evaluation, are
+read from the same forward pass) → zigzag barcode → descriptors and pruning
+plans (the topological criterion at each q, and the angular-distance and
+Block-Influence baselines for the same number of blocks) → optionally the
+full model's reference outputs (a pass of their own only when the extraction
+pass cannot give them exactly: causal LMs) and one pass of each pruned model →
+figures and ``report.md``. Where the report goes, and
 what it may replace, is :mod:`zigzag.report.folder`'s job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import platform
@@ -241,6 +244,7 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
     from ..adapters.loading import load_model
     from ..baselines import baseline_plans, observe_block_distances
     from ..descriptors import describe
+    from ..models import observe_reference
     from ..pipeline import compute
     from ..pruning import prune_plans
     from .markdown import render
@@ -258,7 +262,8 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
             hook, pooling = resolve_defaults(model, config.hook, config.pooling)  # the one default per model kind
         run = dict(batch_size=config.batch_size, max_length=config.max_length, device=config.device)
         with stages("extract", ticking=False):
-            with observe_block_distances(model) as recorder:
+            observing = observe_reference(model) if config.evaluate else contextlib.nullcontext()
+            with observe_block_distances(model) as recorder, observing as seen:
                 clouds = extract(model, tokenizer, texts, hook=hook, pooling=pooling, progress=progress, **run)
         with stages("zigzag barcode"):
             bars = compute(clouds, k=config.k, max_dim=config.max_dim, progress=False)
@@ -277,9 +282,10 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
                                                    "plans": [p.to_dict() for p in plans]})
         evaluations = ()
         if config.evaluate:
-            evaluations = _evaluate(model, tokenizer, texts, plans, config, stages, progress)
+            evaluations, source = _evaluate(model, tokenizer, texts, plans, config, stages, progress, seen)
             write_json(folder.path("evaluation.json"),
-                       {"evaluations": [e.to_dict() for e in evaluations if e.evaluation is not None],
+                       {**({"reference": source} if source else {}),
+                        "evaluations": [e.to_dict() for e in evaluations if e.evaluation is not None],
                         "skipped": [e.to_dict() for e in evaluations if e.evaluation is None]})
         with stages("figures"):
             draw_figures(bars, [p for p in plans if p.criterion.startswith("zigzag")], folder.path)
@@ -326,20 +332,31 @@ def _last_representation(family) -> str:
     return "the final norm" if family.final_norm else "the last block's output, as the model has no final norm"
 
 
-def _evaluate(model, tokenizer, texts, plans, config: RunConfig, stages, progress: bool) -> tuple:
-    """One reference pass of the full model, then one pass per distinct set of blocks to remove."""
+def _evaluate(model, tokenizer, texts, plans, config: RunConfig, stages, progress: bool, seen) -> tuple:
+    """The full model's reference outputs, then one pass per distinct set of blocks to remove.
+
+    The reference comes from the extraction pass (``seen``, a
+    :class:`~zigzag.models.ReferenceRecorder`) when that pass ran exactly the
+    evaluation's batches, else from a pass of its own. Returns the outcomes
+    and where the reference came from (None when no plan was evaluated).
+    """
     from ..models import evaluate, prune_model, reference_outputs
 
     todo = {}
     for plan in plans:
         if plan.n_removed and not plan.degenerate:
             todo.setdefault(plan.blocks, plan)
-    done = {}
+    done, source = {}, None
     if todo:
         run = dict(batch_size=config.batch_size, max_length=config.max_length, device=config.device,
                    progress=progress)
         with stages("reference pass", ticking=False):
-            reference = reference_outputs(model, tokenizer, texts, desc="reference pass", **run)
+            reference = seen.reference(tokenizer, texts, batch_size=config.batch_size, max_length=config.max_length,
+                                       device=config.device)
+            source = "the extraction pass"
+            if reference is None:
+                reference = reference_outputs(model, tokenizer, texts, desc="reference pass", **run)
+                source = "a pass of its own"
         for i, (blocks, plan) in enumerate(todo.items(), 1):
             name = f"evaluate plan {i}/{len(todo)}"
             with stages(name, ticking=False):
@@ -355,5 +372,5 @@ def _evaluate(model, tokenizer, texts, plans, config: RunConfig, stages, progres
             outcomes.append(PlanEvaluation(plan, skipped=f"degenerate: {plan.degenerate}"))
         else:
             outcomes.append(PlanEvaluation(plan, skipped="removes no block"))
-    return tuple(outcomes)
+    return tuple(outcomes), source
 
