@@ -1,4 +1,4 @@
-"""`zigzag run` before and after the shared evaluation pass, side by side on the same machine.
+"""`zigzag run` before and after the evaluation and extraction speed-ups, side by side on the same machine.
 
 Usage, from the repository root::
 
@@ -7,7 +7,8 @@ Usage, from the repository root::
     python benchmarks/bench_run.py --threads 1          # less sensitive to a busy machine
 
 The "old" side is the package as it was at ``--old`` (default: the commit
-before the evaluation shared one reference pass), taken from git with
+before the evaluation shared one reference pass, the extraction batched texts
+by length and the reference was read from the extraction pass), taken from git with
 ``git archive``; the "new" side is this working tree. Each round runs both,
 in alternating order, as fresh processes (``python -m zigzag.cli run -q``
 with the same arguments, each into a new folder), so imports, model loading

@@ -123,7 +123,12 @@ def test_a_text_that_tokenises_to_nothing_is_named_by_its_line(tmp_path):
     runner.tokenizer, runner.texts, runner.max_length = Tokenizer(), texts, None
     runner.add_special_tokens, runner.padding_side, runner.pad_id, runner.offset = False, "right", 0, 0
     with pytest.raises(ValueError, match=r"text 3 \(t.txt line 5\): tokenises to no token"):
-        runner.encode(texts[2:4], 2)
+        runner.encode([2, 3])
+    from zigzag.adapters.tokens import token_lengths
+    from zigzag.texts import text_position
+
+    with pytest.raises(ValueError, match=r"text 3 \(t.txt line 5\): tokenises to no token"):
+        token_lengths(Tokenizer(), texts, add_special_tokens=False, where=lambda i: text_position(texts, i))
 
 
 # ---------------------------------------------------------------- duplicates
