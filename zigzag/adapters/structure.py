@@ -58,6 +58,10 @@ UNSUPPORTED = {
     "falcon_mamba": "a state-space model: its blocks have no attention and no feed-forward part",
     "rwkv": "a recurrent model: its blocks have no attention and no separate feed-forward input",
     "xlstm": "a recurrent model (xLSTM): its blocks have no attention and no feed-forward part",
+    "reformer": ("Reformer's LSH attention hashes with rotations drawn at random in every forward pass (unless "
+                 "config.hash_seed is set) and attends within chunks of the hash-sorted, chunk-padded sequence, so a "
+                 "text's vectors change from run to run and with its batch; and its reversible blocks carry two "
+                 "residual streams"),
     "inkling2_text": "each block reads the states of all earlier blocks, so block outputs are not the residual stream",
     "inkling2_loop_text": "each block reads the states of all earlier blocks and some blocks run in a loop",
     "dory": "its blocks run more than once per forward pass (a loop)",
