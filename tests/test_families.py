@@ -332,9 +332,11 @@ def test_share_of_supported_types():
         assert f"`{model_type}`" in docs, f"docs/adapters.md must list the exclusion {model_type!r}"
 
 
-@pytest.mark.parametrize("model_type, evaluate", [("qwen3", True), ("gemma3_text", False), ("gpt_oss", False),
-                                                  ("olmo2", False), ("phi3", False), ("deepseek_v3", False)])
-def test_zigzag_run_on_a_saved_tiny_model(model_type, evaluate, tokenizer, tmp_path, capsys):
+# XLNet without a perm_mask, and CPM-Ant (its context mask is all ones), attend both ways: encoders, mean pooling
+@pytest.mark.parametrize("model_type, evaluate, pooling", [
+    ("qwen3", True, "last"), ("gemma3_text", False, "last"), ("gpt_oss", False, "last"), ("olmo2", False, "last"),
+    ("phi3", False, "last"), ("deepseek_v3", False, "last"), ("xlnet", False, "mean"), ("cpmant", False, "mean")])
+def test_zigzag_run_on_a_saved_tiny_model(model_type, evaluate, pooling, tokenizer, tmp_path, capsys):
     from tiny_models import WORDS
 
     from zigzag.cli import main
@@ -353,7 +355,7 @@ def test_zigzag_run_on_a_saved_tiny_model(model_type, evaluate, tokenizer, tmp_p
 
     record = json.loads((out / "run.json").read_text())
     assert record["model"]["family"] == model_type and record["model"]["n_blocks"] == 4
-    assert record["config"]["pooling"] == "last" and record["clouds"]["n_layers"] == 5
+    assert record["config"]["pooling"] == pooling and record["clouds"]["n_layers"] == 5
     if evaluate:
         evaluations = json.loads((out / "evaluation.json").read_text())["evaluations"]
         assert evaluations and all(e["kind"] == "causal_lm" for e in evaluations)
