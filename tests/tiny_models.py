@@ -193,6 +193,9 @@ ENCODERS = {  # the encoder families sentence-embedding users load, as their bar
     "distilbert": "DistilBertModel", "modernbert": "ModernBertModel",
 }
 
+TEXTS_FOR_TESTS = ("the cat sat on the", "a dog ran fast", "birds fly south in winter and then it rained",
+                   "old man sea", "small house under far away hills")
+
 WORDS = ("the a cat dog sat ran on under mat tree fast slowly and then it was very quiet night day "
          "birds fly south in winter rain falls green hills far away small house old man sea").split()
 
