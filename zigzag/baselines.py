@@ -205,7 +205,8 @@ def block_distances(model, tokenizer, texts, *, batch_size: int = 16, max_length
         add_special_tokens = family.kind == "encoder"
     padding_side = padding_side or "right"
     runner = BatchRunner(model, tokenizer, texts, sources, batch_size=batch_size, max_length=max_length,
-                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
+                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device,
+                         structure=family)
     sums = _Sums()
     holder = {}
 
@@ -228,25 +229,39 @@ class DistanceRecorder:
         from .adapters.families import family_of
         from .adapters.hf import resolve_hook
 
+        from .adapters.structure import find_structure
+
         family = family_of(model)
+        structure = find_structure(model)
         base = model.base_model
-        blocks = base.get_submodule(family.blocks)
-        self.model, self.family, self.n_blocks = model, family, len(blocks)
+        self.model, self.family, self.n_blocks = model, family, structure.n_blocks
         self.names = resolve_hook(model, "residual", final_norm=False)[0]
+        self.layout = (structure.time_major, structure.text_start)  # of the blocks' tensors (XLNet, CPM-Ant)
         self.sums = _Sums()
-        self._mask, self._states = None, []
+        self._mask, self._shape, self._states = None, None, []
+        outputs = [model.get_submodule(structure.block_output_path(i)) for i in range(structure.n_blocks)]
         self._handles = [base.register_forward_pre_hook(self._start, with_kwargs=True),
-                         blocks[0].register_forward_pre_hook(self._block_input, with_kwargs=True)]
-        self._handles += [block.register_forward_hook(self._block_output) for block in blocks]
+                         model.get_submodule(structure.block_path(0)).register_forward_pre_hook(
+                             self._block_input, with_kwargs=True)]
+        self._handles += [block.register_forward_hook(self._block_output) for block in outputs]
 
     def _start(self, module, args, kwargs):
+        ids = kwargs.get("input_ids", args[0] if args else None)
         self._mask, self._states = kwargs.get("attention_mask"), []
+        self._shape = tuple(ids.shape) if ids is not None else None
+
+    def _state(self, hidden):
+        from .adapters.hf import check_output
+
+        if self._shape is None:
+            return hidden
+        return check_output(hidden, self._shape, "block", *self.layout)
 
     def _block_input(self, module, args, kwargs):
-        self._states = [args[0] if args else kwargs["hidden_states"]]
+        self._states = [self._state(args[0] if args else kwargs["hidden_states"])]
 
     def _block_output(self, module, args, output):
-        self._states.append(output[0] if isinstance(output, (tuple, list)) else output)
+        self._states.append(self._state(output[0] if isinstance(output, (tuple, list)) else output))
         if len(self._states) == self.n_blocks + 1:
             self.sums.add(self._states, self._mask)
             self._states = []

@@ -11,10 +11,23 @@ text order carry about as many padding tokens as real ones on a mixed corpus.
 
 from __future__ import annotations
 
-__all__ = ["encode", "length_batches", "length_order", "max_tokens", "position_offset", "resolve_max_length",
-           "token_lengths"]
+__all__ = ["FIXED_PADDING", "encode", "fixed_padding", "length_batches", "length_order", "max_tokens",
+           "position_offset", "resolve_max_length", "token_lengths"]
 
 _NO_LIMIT = 10**6  # tokenizers without a limit report int(1e30)
+
+
+# Models that accept one padding only, whatever was asked: model type -> (padding side, pad id), with the reason.
+FIXED_PADDING = {
+    # CpmAntModel ignores attention_mask: it takes every token but id 0 as the text's and the last ones of each row
+    # as the real ones (mask_1d in _prepare_attention_mask), so a batch must be padded on the left with id 0
+    "cpmant": ("left", 0),
+}
+
+
+def fixed_padding(model):
+    """``(padding side, pad id)`` for a model that accepts only that padding (:data:`FIXED_PADDING`), else None."""
+    return FIXED_PADDING.get(str(getattr(getattr(model, "config", None), "model_type", "") or ""))
 
 
 def position_offset(model) -> int:
