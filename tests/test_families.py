@@ -69,14 +69,6 @@ UNSUPPORTED = {
     "prophetnet": "n-gram prediction streams beside the main one",
     "cpmant": "prompt tokens prepended inside the model",
     "reformer": "reversible blocks with two residual streams",
-    "inkling2_text": "each block reads all earlier blocks' states",
-    "inkling2_loop_text": "each block reads all earlier blocks' states; looped blocks",
-    "dory": "looped blocks",
-    "hrm_text": "looped blocks (hierarchical reasoning)",
-    "mllama": "cross-attention blocks that run only with an image",
-    "qwen4_exp": "four parallel residual streams; output_hidden_states starts from the single embedding",
-    "qwen4_exp_text": "four parallel residual streams; output_hidden_states starts from the single embedding",
-    "zamba2": "hybrid blocks that share one transformer block's weights",
     "nemotron_h": "each block is a single mixer: attention, state-space, MLP or experts, never two",
 }
 # where blocks 0 and 2 cannot be removed: the blocks removed instead, whether removing 0 and 2 must be refused
@@ -122,6 +114,10 @@ NAMED = {
     "gpt2": ("transformer.h.{i}.mlp", "transformer.h.{i}.ln_2", "transformer.ln_f"),
     "gpt_neox": ("gpt_neox.layers.{i}.mlp", "gpt_neox.layers.{i}.post_attention_layernorm",
                  "gpt_neox.final_layer_norm"),  # parallel residual: a norm of the block input
+    # hyper-connections: four parallel residual streams (hc_count), concatenated; mlp_hyper_connection mixes them
+    # into the one hidden-size input of the MoE block; the stack ends with hyper_connection_mixer, no norm
+    "qwen4_exp": ("model.layers.{i}.mlp", "model.layers.{i}.mlp_hyper_connection", None),
+    "qwen4_exp_text": ("model.layers.{i}.mlp", "model.layers.{i}.mlp_hyper_connection", None),
     "bert-encoder": ("encoder.layer.{i}.intermediate", "encoder.layer.{i}.attention.output.LayerNorm", None),
 }
 FEED_FORWARD_NAME = re.compile(r"mlp|moe|feed_?forward|ffn|intermediate|expert|fc1|\bff\b", re.IGNORECASE)

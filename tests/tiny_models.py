@@ -135,10 +135,12 @@ _EXTRA = {
     # these require as many key/value heads as query heads, or a single expert per token
     "dots3_note_text": lambda n: {"num_key_value_heads": 4},
     "zaya": lambda n: {"num_experts_per_tok": 1},
-    # sparse-attention indexer and n-gram embeddings are off or huge by default
+    # sparse-attention indexer and n-gram embeddings are off or huge by default; per-layer n-gram embeddings
+    # (ple_layer_ids, one-based, linear-attention blocks only) in block 1
     "qwen4_exp_text": lambda n: {"indexer_n_heads": 2, "indexer_kv_heads": 1, "indexer_head_dim": 8,
                                  "indexer_budget": 4, "indexer_compress_ratio": 2, "hc_lowrank": 8,
-                                 "ngram_vocab_size_base": 64, "split_ngram_parts": 4},
+                                 "ngram_vocab_size_base": 64, "split_ngram_parts": 4, "heads_per_ngram": 2,
+                                 "ple_layer_ids": [2]},
     # its hashed byte n-gram embeddings have half a million rows by default
     "blt": lambda n: {"encoder_hash_byte_group_vocab": 64},
     # the language-model class asserts it

@@ -124,12 +124,12 @@ class Probe:
                 ff, producer = self._feed_forward(calls, call, f"{blocks_name}.{i}")
                 feed_forward.append(ff)
                 producers.append(producer)
-            final_norm = self._final_norm(calls, block_calls[-1])
             stack = blocks_name.rpartition(".")[0]
             owner = [c for c in calls if c.name == stack]
             if len(owner) != 1 or owner[0].output is None or owner[0].output.shape[1:2] != ids.shape[1:2]:
                 raise NoBlocks(f"the module holding the blocks ({stack or 'the model'}) does not return the hidden "
                                "states")
+            final_norm = self._final_norm(calls, block_calls[-1], owner[0].output_value.shape)
             last = block_calls[-1]
             same = owner[0].output is last.output or (owner[0].output_value.shape == last.output_value.shape and bool(
                 (owner[0].output_value == last.output_value).all()))
@@ -195,7 +195,8 @@ class Probe:
 
         children = [c for c in inside if is_child(c.name)]
         seen_mixer = False
-        widths = {block_call.input.shape[-1]}  # and the mixer's width, where parallel streams widen the block's input
+        stream = block_call.input.shape[-1]
+        widths = {stream}  # and the mixer's width, where parallel streams widen the block's input
         for call in children:
             module = self.modules[call.name]
             if not _has_matrix(module) or not any(_is_tokens(call.input, w) for w in widths):
@@ -205,6 +206,10 @@ class Probe:
                 if call.output is not None:
                     widths.add(call.output.shape[-1])
                 continue
+            width = call.output.shape[-1] if call.output is not None else None
+            if width and call.input.shape[-1] == stream and width < stream and stream % width == 0:
+                widths.add(width)  # mixes parallel residual streams into one input, as a norm would (hyper-connections)
+                continue
             if not seen_mixer or type(module).__name__.endswith("Norm"):  # a gated norm has a matrix too
                 continue
             made = [c for c in inside if c.output is call.input and c.end < call.start]
@@ -212,8 +217,12 @@ class Probe:
             return call.name, producer
         return None, None
 
-    def _final_norm(self, calls, last_block):
+    def _final_norm(self, calls, last_block, final_shape):
+        """The norm after the last block; its output must have the stack's output shape (else it only feeds a
+        module that makes the final representation, such as Qwen4-exp's norm of the parallel streams)."""
         out = last_block.output_value
+        if out.shape != final_shape:
+            return None
         for call in calls:
             if call.start <= last_block.end or call.input is None:
                 continue

@@ -56,14 +56,6 @@ UNSUPPORTED = {
     "prophetnet": "ProphetNet's decoder blocks carry n-gram prediction streams besides the main one",
     "cpmant": "CPM-Ant prepends prompt tokens inside the model, so its blocks see more tokens than the text has",
     "reformer": "Reformer's reversible blocks carry two residual streams",
-    "inkling2_text": "each block reads the states of all earlier blocks, so block outputs are not the residual stream",
-    "inkling2_loop_text": "each block reads the states of all earlier blocks and some blocks run in a loop",
-    "dory": "its blocks run more than once per forward pass (a loop)",
-    "hrm_text": "its blocks run many times per forward pass (hierarchical reasoning loops)",
-    "mllama": "every few blocks is a cross-attention block that runs only with an image",
-    "qwen4_exp": "its residual stream is four parallel copies of the embedding (hyper-connections)",
-    "qwen4_exp_text": "its residual stream is four parallel copies of the embedding (hyper-connections)",
-    "zamba2": "its hybrid blocks share one transformer block's weights, so blocks are not separate",
 }
 
 

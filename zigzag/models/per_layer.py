@@ -11,7 +11,7 @@ the kept blocks (``kept``: their old indices, in order; L' = ``len(kept)``):
   repeated over the depth (RecurrentGemma's ``block_types``): the kept
   blocks' entries, written out.
 * **index lists** (``mlp_only_layers``, ``moe_layers``, ``attn_layer_indices``,
-  ...): the kept indices, renumbered.
+  ...): the kept indices, renumbered (Qwen4-exp's ``ple_layer_ids`` count from 1).
 * **prefix and suffix counts** (``first_k_dense_replace``,
   ``num_dense_layers``, ``max_window_layers``; ``num_kv_shared_layers``): how
   many kept blocks fall inside the prefix (suffix).
@@ -29,9 +29,10 @@ from __future__ import annotations
 __all__ = ["prune_config"]
 
 INDEX_LISTS = ("mlp_only_layers", "moe_layers", "attn_layer_indices", "full_attn_idxs", "hybrid_layer_ids",
-               "ple_layer_ids", "cross_attention_layers", "global_attention_blocks", "local_layer_ids",
+               "cross_attention_layers", "global_attention_blocks", "local_layer_ids",
                "kv_source_layers", "rope_scaling_layers")
 PER_LAYER_EXTRA = ("indexer_types", "intermediate_size", "activation_sparsity_pattern")
+ONE_BASED_INDEX_LISTS = ("ple_layer_ids",)  # Qwen4-exp counts its per-layer-embedding blocks from 1
 CYCLES = ("block_types",)  # RecurrentGemma: a pattern repeated over the depth
 PREFIX_COUNTS = ("first_k_dense_replace", "num_dense_layers", "max_window_layers")
 SUFFIX_COUNTS = ("num_kv_shared_layers",)
@@ -58,6 +59,9 @@ def prune_config(config, kept, n_blocks: int, blocks_path: str) -> list:
     for name, value in old.items():
         if name in INDEX_LISTS and isinstance(value, (list, tuple)):
             where = {old: i for i, old in enumerate(kept)}
+            put(name, type(value)(where[v] for v in value if v in where))
+        elif name in ONE_BASED_INDEX_LISTS and isinstance(value, (list, tuple)):
+            where = {old + 1: i + 1 for i, old in enumerate(kept)}
             put(name, type(value)(where[v] for v in value if v in where))
         elif isinstance(value, (list, tuple)) and len(value) == n_blocks and (
                 "layer" in name or name in PER_LAYER_EXTRA) and name != "zigzag_kept_blocks":
