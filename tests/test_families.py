@@ -76,6 +76,7 @@ REMOVE_INSTEAD = {
     "modernbert-decoder": ((1, 2), True),  # block 0 has no attention norm: no other block can become block 0
     "modernbert-encoder": ((1, 2), True),
     "zaya": ((1, 2), True),  # block 0's router has no state scale: no other block can become block 0
+    "inkling2_text": ((1, 2), True),  # block 0 has no attention over earlier blocks' states (attention_input)
     "recurrent_gemma": ((0, 1), False),  # blocks 1 and 3 are recurrent; a model with no attention cannot generate
 }
 # families whose pruned model is not the full model with the removed blocks skipped, and why (the other two
@@ -90,6 +91,9 @@ SKIP_DIFFERS = {
     "gemma4_unified_text": "which block stores the key/value states shared layers reuse follows the position",
     "zaya": "each block's router reads the previous block's router state",
     "minimax": "its linear attention's decay rate is computed from the block index and the depth",
+    # the model, outside the blocks, adds the input of every n_layers_per_attn_res_block-th block to the states that
+    # later blocks and the final norm attend over: a skipped block 2 still adds one, the pruned model has none there
+    "inkling2_text": "which blocks start a group of attention residuals follows the position",
 }
 # families whose results depend on left padding (so zigzag pads on the right by default), and why
 LEFT_PADDING_DIFFERS = {

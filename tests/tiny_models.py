@@ -41,7 +41,7 @@ _SIZES = {
     "n_mamba_heads": 2, "mamba_n_groups": 1, "n_groups": 1, "chunk_size": 16, "mamba_chunk_size": 16,
     "attention_window_size": 16, "lru_width": 32, "rotary_dim": 4, "vocab_size_per_layer_input": None,
     "hidden_size_per_layer_input": 8, "laurel_rank": 4, "hidden_dim": 64,
-    "vocab_size": None,  # the tokenizer's
+    "vocab_size": None, "unpadded_vocab_size": None,  # the tokenizer's (Inkling 2's output size is the unpadded)
     "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 1, "cls_token_id": 4,
     "sep_token_id": 5,
 }
@@ -141,6 +141,8 @@ _EXTRA = {
                                  "indexer_budget": 4, "indexer_compress_ratio": 2, "hc_lowrank": 8,
                                  "ngram_vocab_size_base": 64, "split_ngram_parts": 4, "heads_per_ngram": 2,
                                  "ple_layer_ids": [2]},
+    # attention residuals over groups of 2 blocks (default 6, more than the tiny depth): blocks 0 and 2 start a group
+    "inkling2_text": lambda n: {"n_layers_per_attn_res_block": 2},
     # its hashed byte n-gram embeddings have half a million rows by default
     "blt": lambda n: {"encoder_hash_byte_group_vocab": 64},
     # the language-model class asserts it

@@ -232,9 +232,9 @@ def _check_weights(expect: dict, skeleton, blocks_path: str) -> None:
 def _take_constants(model, skeleton, blocks_path: str, kept) -> list:
     """Copy the plain attributes a fresh model computes from its config onto the pruned model.
 
-    Returns the numbers that changed inside the kept blocks other than their positions (``layer_idx``, BigBird's
-    ``seed``): what makes the pruned model differ from the full model with the removed blocks skipped. Names,
-    flags and copies of config lists follow the config and are not reported.
+    Returns the numbers and flags that changed inside the kept blocks other than their positions (``layer_idx``,
+    BigBird's ``seed``): what makes the pruned model differ from the full model with the removed blocks skipped
+    (Inkling 2's ``is_block_boundary``). Names and copies of config lists follow the config and are not reported.
     """
     fresh = dict(skeleton.named_modules())
     prefix = blocks_path + "."
@@ -251,9 +251,10 @@ def _take_constants(model, skeleton, blocks_path: str, kept) -> list:
             if not _plain(mine) or mine == value:
                 continue
             setattr(module, key, copy_module.copy(value))
-            position = key in INDEX_ATTRIBUTES or (mine, value) == (kept[new_index] if new_index is not None else None,
-                                                                   new_index)
-            if new_index is not None and not position and type(value) in (int, float):
+            position = key in INDEX_ATTRIBUTES or (type(value) is not bool and (mine, value) == (
+                kept[new_index] if new_index is not None else None, new_index))
+            if new_index is not None and not position and type(value) in (int, float, bool):  # bool: Inkling 2's
+                changed.append(f"{name}.{key}: {mine!r} -> {value!r}")  # is_block_boundary follows the position
                 changed.append(f"{name}.{key}: {mine!r} -> {value!r}")
     return changed
 
