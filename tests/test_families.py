@@ -95,6 +95,16 @@ SKIP_DIFFERS = {
     # later blocks and the final norm attend over: a skipped block 2 still adds one, the pruned model has none there
     "inkling2_text": "which blocks start a group of attention residuals follows the position",
 }
+# families whose blocks run more than once per forward pass (read from the transformers source), and how: their
+# hidden_states hold one entry per block run, and a block's representation is its last run
+LOOPED = {
+    "dory": "DoryModel.forward runs its recurrent section n_recurrent_loops times, after the input section",
+}
+# families some of whose blocks do not run in a text-only forward pass (read from the transformers source): they have
+# no hidden state in output_hidden_states and no representation
+SKIPPED = {
+    "mllama": "MllamaTextModel.forward skips the blocks in cross_attention_layers when there are no image states",
+}
 # families whose results depend on left padding (so zigzag pads on the right by default), and why
 LEFT_PADDING_DIFFERS = {
     "deepseek_v4": "its compressed attention groups tokens by absolute position, padding included",
@@ -122,6 +132,8 @@ NAMED = {
     # into the one hidden-size input of the MoE block; the stack ends with hyper_connection_mixer, no norm
     "qwen4_exp": ("model.layers.{i}.mlp", "model.layers.{i}.mlp_hyper_connection", None),
     "qwen4_exp_text": ("model.layers.{i}.mlp", "model.layers.{i}.mlp_hyper_connection", None),
+    # nGPT-style blocks: L2 norms; model.norm also normalises the recurrent section's input, so it is no final norm
+    "dory": ("model.layers.{i}.mlp", "model.layers.{i}.pre_feedforward_layernorm", None),
     "bert-encoder": ("encoder.layer.{i}.intermediate", "encoder.layer.{i}.attention.output.LayerNorm", None),
 }
 FEED_FORWARD_NAME = re.compile(r"mlp|moe|feed_?forward|ffn|intermediate|expert|fc1|\bff\b", re.IGNORECASE)
@@ -145,15 +157,38 @@ def _ids(tokenizer, text, special):
     return tokenizer(text, add_special_tokens=special, return_tensors="pt")["input_ids"]
 
 
+class block_calls:  # noqa: N801 - a context manager used like a function
+    """The indices of the blocks in the order they run during one forward pass (this test's own hooks)."""
+
+    def __init__(self, model):
+        self.blocks = model.get_submodule(find_structure(model).blocks)
+
+    def __enter__(self):
+        calls = []
+        self.handles = [block.register_forward_hook(lambda *_, i=i: calls.append(i))
+                        for i, block in enumerate(self.blocks)]
+        return calls
+
+    def __exit__(self, *exc):
+        for handle in self.handles:
+            handle.remove()
+
+
 def check_residual(model, tokenizer, case):
     """1. residual == output_hidden_states at the last real token, either padding side, vs each text alone."""
     for side in ("right",) if case in LEFT_PADDING_DIFFERS else ("left", "right"):
         clouds = zigzag.extract(model, tokenizer, TEXTS, hook="residual", pooling="last", padding_side=side,
                                 batch_size=len(TEXTS), progress=False)
         for i, text in enumerate(TEXTS):
-            with torch.no_grad():
+            with block_calls(model) as calls, torch.no_grad():
                 states = model(input_ids=_ids(tokenizer, text, clouds.meta["add_special_tokens"]),
                                output_hidden_states=True).hidden_states
+            if case in LOOPED:  # one hidden state per block run: a looped block's last run is its representation
+                assert len(states) == len(calls) + 1 and calls != sorted(set(calls)), calls
+                last_run = {block: k for k, block in enumerate(calls)}
+                states = [states[0]] + [states[1 + last_run[b]] for b in range(clouds.n_layers - 2)] + [states[-1]]
+            else:
+                assert calls == sorted(set(calls)), f"blocks ran in the order {calls}: a loop not in LOOPED"
             assert len(states) == clouds.n_layers, f"{len(states)} hidden states, {clouds.n_layers} representations"
             for layer, state in zip(clouds.layers, states):  # parallel residual streams are one vector
                 np.testing.assert_allclose(layer[i], state[0, -1].reshape(-1).float().numpy(), atol=1e-4, rtol=1e-4,
@@ -164,30 +199,38 @@ def check_feed_forward(model, tokenizer, case):
     """2. the paper's hook == the feed-forward module's input, captured by our own pre-hook on each text alone."""
     structure = find_structure(model)
     clouds = zigzag.extract(model, tokenizer, TEXTS, pooling="last", batch_size=len(TEXTS), progress=False)
-    assert clouds.n_layers == structure.n_blocks + 1
+    paths = [p for p in structure.feed_forward if p is not None]  # the blocks that do not run have none
+    assert clouds.n_layers == len(paths) + 1
+    assert len(paths) == structure.n_blocks or case in SKIPPED, structure.feed_forward
     if case in NAMED:
         ff, producer, final = NAMED[case]
         assert list(structure.feed_forward) == [ff.format(i=i) for i in range(4)]
         assert list(structure.producers) == [producer and producer.format(i=i) for i in range(4)]
         assert structure.final_norm == final
-    for path in structure.feed_forward:
+    for path in paths:
         module = model.get_submodule(path)
         assert FEED_FORWARD_NAME.search(path.rsplit(".", 1)[-1]) or FEED_FORWARD_NAME.search(type(module).__name__), \
             f"{path} ({type(module).__name__}) does not look like a feed-forward module"
     for i, text in enumerate(TEXTS):
-        seen = []
+        seen = [[] for _ in paths]
 
-        def grab(module, args, kwargs):
-            seen.append((args[0] if args and torch.is_tensor(args[0]) else kwargs["hidden_states"]).clone())
+        def grab(block):
+            def hook(module, args, kwargs):
+                seen[block].append((args[0] if args and torch.is_tensor(args[0]) else kwargs["hidden_states"]).clone())
 
-        handles = [model.get_submodule(p).register_forward_pre_hook(grab, with_kwargs=True)
-                   for p in structure.feed_forward]
-        with torch.no_grad():
+            return hook
+
+        handles = [model.get_submodule(p).register_forward_pre_hook(grab(b), with_kwargs=True)
+                   for b, p in enumerate(paths)]
+        with block_calls(model) as calls, torch.no_grad():
             model(input_ids=_ids(tokenizer, text, clouds.meta["add_special_tokens"]))
         for handle in handles:
             handle.remove()
-        assert len(seen) == structure.n_blocks
-        for block, x in enumerate(seen):
+        ran = sorted(set(calls))  # the blocks that ran, in order: one representation each
+        assert len(ran) == len(paths) and (len(ran) == structure.n_blocks or case in SKIPPED), calls
+        for block, runs in enumerate(seen):  # once per run of its block; a looped block's last run counts
+            assert len(runs) == calls.count(ran[block]), f"block {ran[block]} ran {calls.count(ran[block])} times"
+            x = runs[-1]
             last = x.reshape(-1, x.shape[-1])[-1]  # (tokens, hidden) whether flattened or not; batch of one
             np.testing.assert_allclose(clouds.layers[block][i], last.float().numpy(), atol=1e-4, rtol=1e-4,
                                        err_msg=f"feed-forward input of block {block}, text {i}")

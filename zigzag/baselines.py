@@ -228,29 +228,43 @@ class DistanceRecorder:
     def __init__(self, model):
         from .adapters.families import family_of
         from .adapters.hf import resolve_hook
+        from .adapters.structure import find_structure
 
         family = family_of(model)
         base = model.base_model
         blocks = base.get_submodule(family.blocks)
         self.model, self.family, self.n_blocks = model, family, len(blocks)
+        structure = find_structure(model)
+        self._n_calls = sum(structure.n_runs(i) for i in range(self.n_blocks))  # a looped block: every run
+        self._slot = {block: k + 1 for k, block in enumerate(structure.running)}  # blocks that do not run: none
         self.names = resolve_hook(model, "residual", final_norm=False)[0]
         self.sums = _Sums()
-        self._mask, self._states = None, []
+        self._mask = None
+        self._reset()
         self._handles = [base.register_forward_pre_hook(self._start, with_kwargs=True),
                          blocks[0].register_forward_pre_hook(self._block_input, with_kwargs=True)]
-        self._handles += [block.register_forward_hook(self._block_output) for block in blocks]
+        self._handles += [blocks[i].register_forward_hook(self._block_output(i)) for i in self._slot]
+
+    def _reset(self):
+        self._states, self._calls = [None] * (len(self._slot) + 1), 0
 
     def _start(self, module, args, kwargs):
-        self._mask, self._states = kwargs.get("attention_mask"), []
+        self._mask = kwargs.get("attention_mask")
+        self._reset()
 
     def _block_input(self, module, args, kwargs):
-        self._states = [args[0] if args else kwargs["hidden_states"]]
+        if self._calls == 0:  # the first run of block 0 reads the embeddings
+            self._states[0] = args[0] if args else kwargs["hidden_states"]
 
-    def _block_output(self, module, args, output):
-        self._states.append(output[0] if isinstance(output, (tuple, list)) else output)
-        if len(self._states) == self.n_blocks + 1:
-            self.sums.add(self._states, self._mask)
-            self._states = []
+    def _block_output(self, i):
+        def hook(module, args, output):
+            self._states[self._slot[i]] = output[0] if isinstance(output, (tuple, list)) else output  # last run wins
+            self._calls += 1
+            if self._calls == self._n_calls:
+                self.sums.add(self._states, self._mask)
+                self._reset()
+
+        return hook
 
     def close(self) -> None:
         for handle in self._handles:

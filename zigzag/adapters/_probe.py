@@ -117,13 +117,14 @@ class Probe:
         self.model.eval()
         try:
             calls = self._run(ids)
-            blocks_name, block_calls = self._blocks(calls)
-            n = len(block_calls)
+            blocks_name, block_runs = self._blocks(calls)
+            n = len(block_runs)
             feed_forward, producers = [], []
-            for i, call in enumerate(block_calls):
-                ff, producer = self._feed_forward(calls, call, f"{blocks_name}.{i}")
+            for i, runs in enumerate(block_runs):  # a block that runs several times: its last run
+                ff, producer = self._feed_forward(calls, runs[-1], f"{blocks_name}.{i}") if runs else (None, None)
                 feed_forward.append(ff)
                 producers.append(producer)
+            block_calls = [r[-1] for r in block_runs if r]
             stack = blocks_name.rpartition(".")[0]
             owner = [c for c in calls if c.name == stack]
             if len(owner) != 1 or owner[0].output is None or owner[0].output.shape[1:2] != ids.shape[1:2]:
@@ -138,15 +139,21 @@ class Probe:
                 final_norm = None  # a norm also used elsewhere (nanochat normalises the embeddings with it)
             changed = ids.clone()  # causal attention: the first token does not see a change of the last one
             changed[0, -1] = 3 + (int(changed[0, -1]) - 2) % max(vocab - 4, 1)
-            again = [c for c in self._run(changed) if c.name == last.name][0].output_value
+            again = [c for c in self._run(changed) if c.name == last.name][-1].output_value
             causal = bool(torch.allclose(last.output_value[:, 0].float(), again[:, 0].float(), rtol=1e-4, atol=1e-5))
         finally:
             self.model.train(was_training)
+        runs = tuple(len(r) for r in block_runs)
         return dict(blocks=blocks_name, n_blocks=n, feed_forward=tuple(feed_forward), producers=tuple(producers),
-                    final_norm=final_norm, causal=causal, stack=stack, final=final)
+                    final_norm=final_norm, causal=causal, stack=stack, final=final,
+                    runs=runs if any(r != 1 for r in runs) else ())
 
     def _blocks(self, calls):
-        """The ModuleList whose entries each run once, in order, on (batch, tokens, hidden)."""
+        """The ModuleList whose entries each run, first in list order, on (batch, tokens, hidden); its runs.
+
+        An entry may run more than once (Dory's recurrent section loops over some blocks), or not at all when
+        it is not block 0 (Mllama's cross-attention blocks without an image).
+        """
         import torch
 
         by_name = {}
@@ -157,19 +164,17 @@ class Probe:
             if not isinstance(module, torch.nn.ModuleList) or not len(module):
                 continue
             runs = [by_name.get(f"{name}.{i}" if name else str(i), []) for i in range(len(module))]
-            if any(len(r) != 1 for r in runs):
+            ran = [r for r in runs if r]
+            if not runs[0] or len(ran) < 2 or any(a[0].start > b[0].start for a, b in zip(ran, ran[1:])):
                 continue
-            runs = [r[0] for r in runs]
-            if any(a.start > b.start for a, b in zip(runs, runs[1:])):
+            if not all(_is_sequence(c.input) and c.output is not None and c.input.shape == c.output.shape
+                       for r in ran for c in r):
                 continue
-            if not all(_is_sequence(r.input) and r.output is not None and r.input.shape == r.output.shape
-                       for r in runs):
-                continue
-            if runs[0].input.shape[1] != _PROBE_TOKENS:
+            if runs[0][0].input.shape[1] != _PROBE_TOKENS:
                 continue
             candidates.append((name, runs))
         if not candidates:
-            raise NoBlocks("no list of modules runs once per block on the tokens")
+            raise NoBlocks("no list of modules runs per block on the tokens, each first in list order")
         config = getattr(self.model, "config", None)
         text = config.get_text_config() if hasattr(config, "get_text_config") else config
         depth = getattr(text, "num_hidden_layers", None)

@@ -7,8 +7,12 @@ output; Phi and Pythia feed attention and MLP from one norm). So the layout is
 read from what the modules *do* in one short forward pass with hooks on every
 module (the probe, 4 tokens, batch 1):
 
-* **blocks**: the ``ModuleList`` whose entries each run exactly once, in list
-  order, on a (batch, tokens, hidden) tensor and return one of that shape.
+* **blocks**: the ``ModuleList`` whose entries each run, first in list order,
+  on a (batch, tokens, hidden) tensor and return one of that shape. An entry
+  may run several times (a loop, as in Dory's recurrent section): its
+  representations are those of its last run. An entry other than block 0 may
+  not run at all (Mllama's cross-attention blocks in a text-only pass): it
+  has no representation, as it has no entry in ``output_hidden_states``.
   Several such lists (a vision tower, a second stack): the one with
   ``num_hidden_layers`` entries of the text config, else the longest.
 * **feed-forward part** of each block: the first child of the block, in call
@@ -30,8 +34,8 @@ module (the probe, 4 tokens, batch 1):
   outputs unchanged (decoder) or not (encoder).
 
 :data:`UNSUPPORTED` lists the model types whose layout the analysis cannot
-use (state-space and recurrent models, several residual streams, looped
-blocks), each with the reason.
+use (state-space and recurrent models, several interleaved stacks), each
+with the reason.
 """
 
 from __future__ import annotations
@@ -88,6 +92,12 @@ class Structure:
         Name of the final representation (``last_hidden_state``): the final
         norm, else the last block when the stack returns its output
         unchanged, else ``"<stack>:output"``.
+    runs : tuple of int
+        Per block, how many times it runs in one forward pass, where some block
+        runs more than once (Dory's recurrent section) or not at all (Mllama's
+        cross-attention blocks without an image); empty when each runs once.
+        A block's representations come from its last run; a block that does
+        not run has none.
     """
 
     model_type: str
@@ -99,6 +109,7 @@ class Structure:
     causal: bool
     stack: str = ""
     final: str = ""
+    runs: tuple = ()
 
     @property
     def kind(self) -> str:
@@ -113,10 +124,20 @@ class Structure:
     def block_path(self, i: int) -> str:
         return f"{self.blocks}.{i}"
 
+    def n_runs(self, i: int) -> int:
+        """How many times block ``i`` runs in one forward pass."""
+        return self.runs[i] if self.runs else 1
+
+    @property
+    def running(self) -> tuple:
+        """The indices of the blocks that run, the ones with representations."""
+        return tuple(i for i in range(self.n_blocks) if self.n_runs(i))
+
     def to_dict(self) -> dict:
         return {"model_type": self.model_type, "blocks": self.blocks, "n_blocks": self.n_blocks,
                 "feed_forward": list(self.feed_forward), "producers": list(self.producers),
-                "final_norm": self.final_norm, "stack": self.stack, "final": self.final, "kind": self.kind}
+                "final_norm": self.final_norm, "stack": self.stack, "final": self.final, "kind": self.kind,
+                "runs": list(self.runs) or None}
 
 
 _CACHE = weakref.WeakKeyDictionary()

@@ -12,9 +12,10 @@ the kept blocks (``kept``: their old indices, in order; L' = ``len(kept)``):
   blocks' entries, written out.
 * **index lists** (``mlp_only_layers``, ``moe_layers``, ``attn_layer_indices``,
   ...): the kept indices, renumbered (Qwen4-exp's ``ple_layer_ids`` count from 1).
-* **prefix and suffix counts** (``first_k_dense_replace``,
-  ``num_dense_layers``, ``max_window_layers``; ``num_kv_shared_layers``): how
-  many kept blocks fall inside the prefix (suffix).
+* **prefix, middle and suffix counts** (``first_k_dense_replace``,
+  ``num_dense_layers``, ``max_window_layers``, ``n_input_layers``; Dory's
+  ``n_recurrent_layers``; ``num_kv_shared_layers``, ``n_output_layers``): how
+  many kept blocks fall inside the prefix (middle section, suffix).
 * **rules** that decide a block's kind from its index: ``decoder_sparse_step``
   becomes 1 with the dense kept blocks listed in ``mlp_only_layers``; a
   ``*_layer_period``/``*_layer_offset`` pair and Ernie's
@@ -34,8 +35,10 @@ INDEX_LISTS = ("mlp_only_layers", "moe_layers", "attn_layer_indices", "full_attn
 PER_LAYER_EXTRA = ("indexer_types", "intermediate_size", "activation_sparsity_pattern")
 ONE_BASED_INDEX_LISTS = ("ple_layer_ids",)  # Qwen4-exp counts its per-layer-embedding blocks from 1
 CYCLES = ("block_types",)  # RecurrentGemma: a pattern repeated over the depth
-PREFIX_COUNTS = ("first_k_dense_replace", "num_dense_layers", "max_window_layers")
-SUFFIX_COUNTS = ("num_kv_shared_layers",)
+PREFIX_COUNTS = ("first_k_dense_replace", "num_dense_layers", "max_window_layers", "n_input_layers")
+SUFFIX_COUNTS = ("num_kv_shared_layers", "n_output_layers")
+# a section of blocks after a prefix: (its count, the prefix count); Dory loops over its recurrent section
+MIDDLE_COUNTS = (("n_recurrent_layers", "n_input_layers"),)
 PERIODS = (("attn_layer_period", "attn_layer_offset"), ("expert_layer_period", "expert_layer_offset"))
 _DEPTH_OF_DECODER = ("decoder_layers", "num_decoder_layers")
 
@@ -72,6 +75,10 @@ def prune_config(config, kept, n_blocks: int, blocks_path: str) -> list:
             put(name, sum(i < value for i in kept))
         elif name in SUFFIX_COUNTS and _is_int(value):
             put(name, sum(i >= n_blocks - value for i in kept))
+    for name, prefix in MIDDLE_COUNTS:
+        if _is_int(old.get(name)) and _is_int(old.get(prefix)):
+            start = old[prefix]
+            put(name, sum(start <= i < start + old[name] for i in kept))
     if _is_int(old.get("decoder_sparse_step")) and old["decoder_sparse_step"] != 1:
         step, dense = old["decoder_sparse_step"], set(old.get("mlp_only_layers") or [])
         put("decoder_sparse_step", 1)

@@ -53,6 +53,9 @@ def prune_model(model, blocks, *, copy: bool = True):
         Gemma 3, Phi-4, gpt-oss, Mixtral, DeepSeek-V3, GPT-2, BERT, ...).
     blocks : iterable of int or PrunePlan
         0-based indices of the blocks to remove (``plan.blocks`` for a plan).
+        A plan counts the blocks that have representations: in a model whose
+        text-only pass skips some blocks (Mllama's cross-attention blocks), its
+        indices are mapped to the blocks that run.
     copy : bool, default=True
         Prune a deep copy (the input model is left as it was); ``False``
         prunes in place and saves the memory of a second model.
@@ -87,9 +90,13 @@ def prune_model(model, blocks, *, copy: bool = True):
     structure = find_structure(model)
     n_blocks = structure.n_blocks
     if hasattr(blocks, "blocks") and hasattr(blocks, "n_blocks"):  # a PrunePlan
-        if blocks.n_blocks != n_blocks:
+        running = structure.running  # a plan counts the blocks with representations (Mllama: no cross-attention)
+        if blocks.n_blocks == len(running) != n_blocks:
+            blocks = [running[b] for b in blocks.blocks]
+        elif blocks.n_blocks != n_blocks:
             raise ValueError(f"The plan is for a model with {blocks.n_blocks} blocks, this model has {n_blocks}.")
-        blocks = blocks.blocks
+        else:
+            blocks = blocks.blocks
     if isinstance(blocks, (str, bytes)) or not isinstance(blocks, Iterable):
         one = f" To remove one block, pass [{blocks!r}]." if isinstance(blocks, numbers.Integral) else ""
         raise InputTypeError(
