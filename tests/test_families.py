@@ -69,6 +69,9 @@ UNSUPPORTED = {
     "prophetnet": "n-gram prediction streams beside the main one",
     "cpmant": "prompt tokens prepended inside the model",
     "reformer": "reversible blocks with two residual streams",
+    "hrm_text": "two stacks of blocks alternating in nested loops on two separate states",
+    "inkling2_loop_text": "looped blocks read messages through per-block queries stored outside the blocks",
+    "zamba2": "Mamba blocks without a feed-forward part; attention and MLP in shared transformer blocks",
     "nemotron_h": "each block is a single mixer: attention, state-space, MLP or experts, never two",
 }
 # where blocks 0 and 2 cannot be removed: the blocks removed instead, whether removing 0 and 2 must be refused
@@ -338,7 +341,7 @@ def test_share_of_supported_types():
     """The share of causal-LM types that build tiny and are supported; docs/adapters.md says how many.
 
     The goal is 95%; transformers 5.24 ships more architectures without one residual stream through one list of
-    blocks than that allows (see UNSUPPORTED), so this guards the measured 90% against regressions.
+    blocks than that allows (see UNSUPPORTED), so this guards the measured 93% against regressions.
     """
     types = causal_lm_types()
     buildable = [t for t in types if t not in NOT_BUILDABLE]
@@ -346,7 +349,7 @@ def test_share_of_supported_types():
     share = len(supported) / len(buildable)
     summary = f"{len(supported)} of {len(buildable)} causal-LM types that build tiny are supported ({share:.1%})"
     print(summary, f"({len(types)} causal-LM types in transformers)")
-    assert share >= 0.90, summary
+    assert share >= 0.93, summary
     docs = (Path(__file__).resolve().parents[1] / "docs" / "adapters.md").read_text(encoding="utf-8")
     assert f"**{len(supported)} of {len(buildable)}**" in docs, f"docs/adapters.md must say: {summary}"
     for model_type in list(UNSUPPORTED) + list(NOT_BUILDABLE):

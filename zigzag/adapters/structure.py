@@ -20,7 +20,9 @@ module (the probe, 4 tokens, batch 1):
   token 0 of its input leaves every other token of its output unchanged) and
   has a weight matrix: a dense MLP or a mixture of experts. A token mixer is
   a child with weight matrices that is *not* position-wise (attention,
-  convolution, state-space mixer). Its input is the tensor the paper
+  convolution, state-space mixer). A child that mixes parallel residual
+  streams into one narrower input (Qwen4-exp's hyper-connections) counts as
+  a norm, never as the feed-forward part. Its input is the tensor the paper
   analyses: Llama's ``post_attention_layernorm`` output exactly, Gemma 2/3's
   ``pre_feedforward_layernorm`` output, OLMo 2's raw residual stream, the
   shared input norm of parallel blocks (Phi, GPT-J, Pythia).
@@ -28,8 +30,9 @@ module (the probe, 4 tokens, batch 1):
   tensor object), recorded as provenance; None when the block computes it
   outside any module (OLMo 2's residual add).
 * **final norm**: the first module after the last block that takes the last
-  block's output and returns a tensor of the same shape without weight
-  matrices; None when there is none (BERT).
+  block's output and returns a tensor of the same shape, which is the shape
+  of the stack's output, without weight matrices; None when there is none
+  (BERT, Qwen4-exp).
 * **causal**: whether changing the last token leaves the first token's block
   outputs unchanged (decoder) or not (encoder).
 
@@ -60,6 +63,12 @@ UNSUPPORTED = {
     "prophetnet": "ProphetNet's decoder blocks carry n-gram prediction streams besides the main one",
     "cpmant": "CPM-Ant prepends prompt tokens inside the model, so its blocks see more tokens than the text has",
     "reformer": "Reformer's reversible blocks carry two residual streams",
+    "hrm_text": ("HRM has two stacks of blocks (low and high level) that alternate in nested loops on two separate "
+                 "states, so no one list of blocks carries the residual stream"),
+    "inkling2_loop_text": ("its looped blocks read messages through queries stored per looped block outside the "
+                           "blocks, and the loop bounds must stay multiples of the attention-residual group"),
+    "zamba2": ("its Mamba blocks have no feed-forward part (attention and MLP run in shared transformer blocks that "
+               "the hybrid blocks call)"),
 }
 
 
@@ -156,7 +165,7 @@ def find_structure(model) -> Structure:
     config = getattr(model, "config", None)
     model_type = str(getattr(config, "model_type", "") or "")
     if model_type in UNSUPPORTED:
-        raise ValueError(_no_blocks_message(model, f"{model_type!r} is {UNSUPPORTED[model_type]}"))
+        raise ValueError(_no_blocks_message(model, f"model type {model_type!r}: {UNSUPPORTED[model_type]}"))
     cached = _CACHE.get(model)
     if cached is not None and _still_valid(model, cached):
         return cached
