@@ -70,7 +70,6 @@ UNSUPPORTED = {
     "cpmant": "prompt tokens prepended inside the model",
     "reformer": "reversible blocks with two residual streams",
     "hrm_text": "two stacks of blocks alternating in nested loops on two separate states",
-    "inkling2_loop_text": "looped blocks read messages through per-block queries stored outside the blocks",
     "zamba2": "Mamba blocks without a feed-forward part; attention and MLP in shared transformer blocks",
     "nemotron_h": "each block is a single mixer: attention, state-space, MLP or experts, never two",
 }
@@ -80,6 +79,7 @@ REMOVE_INSTEAD = {
     "modernbert-encoder": ((1, 2), True),
     "zaya": ((1, 2), True),  # block 0's router has no state scale: no other block can become block 0
     "inkling2_text": ((1, 2), True),  # block 0 has no attention over earlier blocks' states (attention_input)
+    "inkling2_loop_text": ((1, 3), True),  # and keep one of the looped blocks 1 and 2
     "recurrent_gemma": ((0, 1), False),  # blocks 1 and 3 are recurrent; a model with no attention cannot generate
 }
 # families whose pruned model is not the full model with the removed blocks skipped, and why (the other two
@@ -97,11 +97,13 @@ SKIP_DIFFERS = {
     # the model, outside the blocks, adds the input of every n_layers_per_attn_res_block-th block to the states that
     # later blocks and the final norm attend over: a skipped block 2 still adds one, the pruned model has none there
     "inkling2_text": "which blocks start a group of attention residuals follows the position",
+    "inkling2_loop_text": "which blocks start a group of attention residuals follows the position",
 }
 # families whose blocks run more than once per forward pass (read from the transformers source), and how: their
 # hidden_states hold one entry per block run, and a block's representation is its last run
 LOOPED = {
     "dory": "DoryModel.forward runs its recurrent section n_recurrent_loops times, after the input section",
+    "inkling2_loop_text": "Inkling2LoopTextModel.forward runs blocks loop_layer_index_start..end-1 loop_num_passes times",
 }
 # families some of whose blocks do not run in a text-only forward pass (read from the transformers source): they have
 # no hidden state in output_hidden_states and no representation
@@ -295,6 +297,11 @@ def check_pruning(model, tokenizer, tmp_path, case, causal_lm: bool, caplog):
     reference = type(model)._from_config(copy.deepcopy(pruned.config)).eval()
     own = reference.state_dict()
     for name, tensor in list(weights.items()):  # weights packed per block outside the blocks (Gemma 4)
+        if name.endswith("message_input.query"):  # Inkling 2 Loop: one query row per looped block, in order
+            config = model.config.get_text_config()
+            start, end = config.loop_layer_index_start, config.loop_layer_index_end
+            weights[name] = tensor[[i - start for i in kept if start <= i < end]]
+            continue
         if name in own and own[name].shape != tensor.shape and "per_layer" in name:
             dim = 0 if own[name].shape[0] != tensor.shape[0] else 1
             per = tensor.shape[dim] // 4

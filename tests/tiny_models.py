@@ -143,6 +143,9 @@ _EXTRA = {
                                  "ple_layer_ids": [2]},
     # attention residuals over groups of 2 blocks (default 6, more than the tiny depth): blocks 0 and 2 start a group
     "inkling2_text": lambda n: {"n_layers_per_attn_res_block": 2},
+    # blocks 1 and 2 looped twice (defaults 6..18, beyond the tiny depth); loop bounds must be multiples of the group
+    "inkling2_loop_text": lambda n: {"n_layers_per_attn_res_block": 1, "loop_layer_index_start": 1,
+                                     "loop_layer_index_end": n - 1, "loop_num_passes": 2, "loop_gate_rank": 8},
     # an input, a recurrent (looped twice) and an output section of 1, 2 and 1 blocks (defaults: 8, rest, 8)
     "dory": lambda n: {"n_input_layers": 1, "n_output_layers": 1, "n_recurrent_layers": n - 2, "n_recurrent_loops": 2},
     # its hashed byte n-gram embeddings have half a million rows by default

@@ -120,8 +120,8 @@ class Probe:
             blocks_name, block_runs = self._blocks(calls)
             n = len(block_runs)
             feed_forward, producers = [], []
-            for i, runs in enumerate(block_runs):  # a block that runs several times: its last run
-                ff, producer = self._feed_forward(calls, runs[-1], f"{blocks_name}.{i}") if runs else (None, None)
+            for i, runs in enumerate(block_runs):  # a looped block: its first run (later ones may add inputs)
+                ff, producer = self._feed_forward(calls, runs[0], f"{blocks_name}.{i}") if runs else (None, None)
                 feed_forward.append(ff)
                 producers.append(producer)
             block_calls = [r[-1] for r in block_runs if r]

@@ -65,8 +65,6 @@ UNSUPPORTED = {
     "reformer": "Reformer's reversible blocks carry two residual streams",
     "hrm_text": ("HRM has two stacks of blocks (low and high level) that alternate in nested loops on two separate "
                  "states, so no one list of blocks carries the residual stream"),
-    "inkling2_loop_text": ("its looped blocks read messages through queries stored per looped block outside the "
-                           "blocks, and the loop bounds must stay multiples of the attention-residual group"),
     "zamba2": ("its Mamba blocks have no feed-forward part (attention and MLP run in shared transformer blocks that "
                "the hybrid blocks call)"),
 }

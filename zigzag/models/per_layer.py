@@ -15,7 +15,9 @@ the kept blocks (``kept``: their old indices, in order; L' = ``len(kept)``):
 * **prefix, middle and suffix counts** (``first_k_dense_replace``,
   ``num_dense_layers``, ``max_window_layers``, ``n_input_layers``; Dory's
   ``n_recurrent_layers``; ``num_kv_shared_layers``, ``n_output_layers``): how
-  many kept blocks fall inside the prefix (middle section, suffix).
+  many kept blocks fall inside the prefix (middle section, suffix); section
+  bounds (Inkling 2 Loop's ``loop_layer_index_start``/``end``): how many kept
+  blocks lie before the bound.
 * **rules** that decide a block's kind from its index: ``decoder_sparse_step``
   becomes 1 with the dense kept blocks listed in ``mlp_only_layers``; a
   ``*_layer_period``/``*_layer_offset`` pair and Ernie's
@@ -39,6 +41,7 @@ PREFIX_COUNTS = ("first_k_dense_replace", "num_dense_layers", "max_window_layers
 SUFFIX_COUNTS = ("num_kv_shared_layers", "n_output_layers")
 # a section of blocks after a prefix: (its count, the prefix count); Dory loops over its recurrent section
 MIDDLE_COUNTS = (("n_recurrent_layers", "n_input_layers"),)
+BOUNDS = ("loop_layer_index_start", "loop_layer_index_end")  # Inkling 2 Loop: its looped blocks are [start, end)
 PERIODS = (("attn_layer_period", "attn_layer_offset"), ("expert_layer_period", "expert_layer_offset"))
 _DEPTH_OF_DECODER = ("decoder_layers", "num_decoder_layers")
 
@@ -75,6 +78,8 @@ def prune_config(config, kept, n_blocks: int, blocks_path: str) -> list:
             put(name, sum(i < value for i in kept))
         elif name in SUFFIX_COUNTS and _is_int(value):
             put(name, sum(i >= n_blocks - value for i in kept))
+        elif name in BOUNDS and _is_int(value):
+            put(name, sum(i < value for i in kept))
     for name, prefix in MIDDLE_COUNTS:
         if _is_int(old.get(name)) and _is_int(old.get(prefix)):
             start = old[prefix]

@@ -18,8 +18,8 @@ device (no memory) and
 
 Genuine exceptions: weights packed with one slice per block outside the
 blocks (Gemma 3n/4 per-layer input embeddings, parameters named
-``*per_layer*`` sized ``num_hidden_layers * hidden_size_per_layer_input``)
-keep the kept blocks' slices.
+``*per_layer*`` sized ``num_hidden_layers * hidden_size_per_layer_input``;
+the parameters in :data:`SECTION_PACKED`) keep the kept blocks' slices.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ log = logging.getLogger("zigzag")
 # even when no skeleton can be built
 INDEX_ATTRIBUTES = ("layer_idx", "layer_id", "layer_index", "layer_number", "layer_num", "block_id", "block_idx")
 _SIMPLE = (int, float, bool, str, type(None))
+# parameters outside the blocks that hold one row (dim 0) per block of a section [config start, config end): name
+# suffix -> the config bounds. Inkling 2 Loop keeps one message query per looped block in message_input.query.
+SECTION_PACKED = {"message_input.query": ("loop_layer_index_start", "loop_layer_index_end")}
 
 
 def prune_model(model, blocks, *, copy: bool = True):
@@ -115,9 +118,13 @@ def prune_model(model, blocks, *, copy: bool = True):
     trial = copy_module.deepcopy(model.config)  # everything is checked before the model is touched
     prune_config(trial, kept, n_blocks, structure.blocks)
     packed = _packed_per_layer(model, structure.blocks, n_blocks)
+    rows = _section_rows(model, kept)
     skeleton = _skeleton(model, trial)
     if skeleton is not None:
-        _check_weights(_expected_shapes(model, structure.blocks, kept, packed, n_blocks), skeleton, structure.blocks)
+        expect = _expected_shapes(model, structure.blocks, kept, packed, n_blocks)
+        expect.update({name: (len(r),) + expect[name][1:] for name, r in rows.items()})
+        _check_weights(expect, skeleton, structure.blocks)
+    _check_config(model.config, trial)
     if copy:
         model = copy_module.deepcopy(model)
     import torch
@@ -128,6 +135,11 @@ def prune_model(model, blocks, *, copy: bool = True):
     setattr(parent, attr, torch.nn.ModuleList([old[i] for i in kept]))
     for name in packed:
         _keep_slices(model.get_submodule(name), kept, n_blocks)
+    for name, keep in rows.items():
+        owner_path, _, param_name = name.rpartition(".")
+        owner = model.get_submodule(owner_path)
+        full = getattr(owner, param_name)
+        setattr(owner, param_name, torch.nn.Parameter(full.data[keep].clone(), requires_grad=full.requires_grad))
     for new_index, (old_index, block) in enumerate(zip(kept, getattr(parent, attr))):
         for module in block.modules():
             for name in INDEX_ATTRIBUTES:
@@ -144,6 +156,35 @@ def prune_model(model, blocks, *, copy: bool = True):
     log.info("pruned blocks %s of %d (%s); config entries updated: %s", removed, n_blocks,
              structure.model_type or type(model).__name__, ", ".join(changed))
     return model
+
+
+def _check_config(config, trial) -> None:
+    """The pruned config must pass the checks transformers runs on it (where the original one does)."""
+    validate = getattr(trial, "validate", None)
+    if validate is None:
+        return
+    try:
+        config.validate()
+    except Exception:  # noqa: BLE001 - the original config already fails: nothing to compare against
+        return
+    try:
+        validate()
+    except Exception as err:  # noqa: BLE001 - transformers' own checks, whatever their type
+        why = " ".join(str(err).split())
+        raise ValueError(f"After removing these blocks the pruned config is invalid ({why}), so the pruned model "
+                         "would not reload. Remove other blocks.") from None
+
+
+def _section_rows(model, kept) -> dict:
+    """Parameters in :data:`SECTION_PACKED`: their name -> the rows of the kept blocks of their section."""
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    found = {}
+    for name, _ in model.named_parameters():
+        for suffix, (start, end) in SECTION_PACKED.items():
+            first, stop = getattr(config, start, None), getattr(config, end, None)
+            if (name == suffix or name.endswith("." + suffix)) and isinstance(first, int) and isinstance(stop, int):
+                found[name] = [i - first for i in kept if first <= i < stop]
+    return found
 
 
 def _packed_per_layer(model, blocks_path: str, n_blocks: int) -> list:
