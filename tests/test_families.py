@@ -348,7 +348,7 @@ def test_share_of_supported_types():
     """The share of causal-LM types that build tiny and are supported; docs/adapters.md says how many.
 
     The goal is 95%; transformers 5.24 ships more architectures without one residual stream through one list of
-    blocks than that allows (see UNSUPPORTED), so this guards the measured 93% against regressions.
+    blocks than that allows (see UNSUPPORTED), so this guards the measured 93.5% against regressions.
     """
     types = causal_lm_types()
     buildable = [t for t in types if t not in NOT_BUILDABLE]
@@ -356,7 +356,7 @@ def test_share_of_supported_types():
     share = len(supported) / len(buildable)
     summary = f"{len(supported)} of {len(buildable)} causal-LM types that build tiny are supported ({share:.1%})"
     print(summary, f"({len(types)} causal-LM types in transformers)")
-    assert share >= 0.93, summary
+    assert share >= 0.935, summary
     docs = (Path(__file__).resolve().parents[1] / "docs" / "adapters.md").read_text(encoding="utf-8")
     assert f"**{len(supported)} of {len(buildable)}**" in docs, f"docs/adapters.md must say: {summary}"
     for model_type in list(UNSUPPORTED) + list(NOT_BUILDABLE):
