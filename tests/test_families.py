@@ -363,9 +363,12 @@ def test_share_of_supported_types():
         assert f"`{model_type}`" in docs, f"docs/adapters.md must list the exclusion {model_type!r}"
 
 
-@pytest.mark.parametrize("model_type, evaluate", [("qwen3", True), ("gemma3_text", False), ("gpt_oss", False),
-                                                  ("olmo2", False), ("phi3", False), ("deepseek_v3", False)])
-def test_zigzag_run_on_a_saved_tiny_model(model_type, evaluate, tokenizer, tmp_path, capsys):
+# mllama: saved with its text config, which no auto class maps (loaded by its declared class); its text-only pass
+# skips the cross-attention block 3, so 3 blocks have representations (test_plan_counts_the_blocks_that_run)
+@pytest.mark.parametrize("model_type, evaluate, n_blocks", [
+    ("qwen3", True, 4), ("gemma3_text", False, 4), ("gpt_oss", False, 4), ("olmo2", False, 4), ("phi3", False, 4),
+    ("deepseek_v3", False, 4), ("mllama", False, 3)])
+def test_zigzag_run_on_a_saved_tiny_model(model_type, evaluate, n_blocks, tokenizer, tmp_path, capsys):
     from tiny_models import WORDS
 
     from zigzag.cli import main
@@ -383,8 +386,35 @@ def test_zigzag_run_on_a_saved_tiny_model(model_type, evaluate, tokenizer, tmp_p
     import json
 
     record = json.loads((out / "run.json").read_text())
-    assert record["model"]["family"] == model_type and record["model"]["n_blocks"] == 4
-    assert record["config"]["pooling"] == "last" and record["clouds"]["n_layers"] == 5
+    family = {"mllama": "mllama_text_model"}.get(model_type, model_type)  # the text config it saves
+    assert record["model"]["family"] == family and record["model"]["n_blocks"] == n_blocks
+    assert record["config"]["pooling"] == "last" and record["clouds"]["n_layers"] == n_blocks + 1
     if evaluate:
         evaluations = json.loads((out / "evaluation.json").read_text())["evaluations"]
         assert evaluations and all(e["kind"] == "causal_lm" for e in evaluations)
+        for e in evaluations:  # every evaluated plan removed as many blocks of the full list as it names
+            assert e["n_blocks_full"] == 4 and e["n_blocks_full"] - e["n_blocks_pruned"] == len(e["blocks"]), e
+
+
+def test_plan_counts_the_blocks_that_run():
+    """Mllama's text-only pass skips its cross-attention blocks (cross_attention_layers, here block 1): a plan made
+    from its representations counts the blocks that run, and prune_model maps it to the full list of blocks."""
+    from transformers import CONFIG_MAPPING
+
+    from zigzag.pruning import PrunePlan
+
+    config = CONFIG_MAPPING["mllama"](text_config={"hidden_size": 32, "intermediate_size": 64,
+                                                   "num_attention_heads": 4, "num_key_value_heads": 2,
+                                                   "num_hidden_layers": 4, "cross_attention_layers": [1],
+                                                   "vocab_size": 128, "pad_token_id": 0})
+    torch.manual_seed(0)
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_config(config).eval()
+    clouds = zigzag.extract(model, word_tokenizer(), TEXTS, progress=False)
+    assert clouds.n_layers == 4  # blocks 0, 2, 3 and the final norm
+    plan = PrunePlan("test", blocks=[1], n_blocks=clouds.n_layers - 1, scores=np.zeros(clouds.n_layers))
+    pruned = prune_model(model, plan)  # the second block that runs is block 2
+    assert pruned.config.zigzag_kept_blocks == [0, 1, 3] and pruned.config.cross_attention_layers == [1]
+    with pytest.raises(ValueError, match="plan is for a model with 2 blocks"):
+        prune_model(model, PrunePlan("test", blocks=[1], n_blocks=2, scores=np.zeros(3)))
