@@ -418,3 +418,19 @@ def test_plan_counts_the_blocks_that_run():
     assert pruned.config.zigzag_kept_blocks == [0, 1, 3] and pruned.config.cross_attention_layers == [1]
     with pytest.raises(ValueError, match="plan is for a model with 2 blocks"):
         prune_model(model, PrunePlan("test", blocks=[1], n_blocks=2, scores=np.zeros(3)))
+
+
+@pytest.mark.parametrize("model_type", ["dory", "mllama"])
+def test_distances_observed_with_looped_or_skipped_blocks(model_type, tokenizer):
+    """The block-distance recorder keeps a looped block's last run and leaves out blocks that do not run, as the
+    residual hook (checked against output_hidden_states above) does."""
+    from zigzag.baselines import block_distances, observe_block_distances
+
+    model = tiny_model(model_type)
+    alone = block_distances(model, tokenizer, TEXTS, batch_size=2, progress=False)
+    with observe_block_distances(model) as recorder:
+        zigzag.extract(model, tokenizer, TEXTS, batch_size=2, progress=False)
+    seen = recorder.result(TEXTS)
+    assert alone.n_blocks == find_structure(model).n_blocks - (model_type == "mllama")
+    for name in ("angular_last", "angular_tokens", "cosine_tokens"):
+        np.testing.assert_allclose(getattr(seen, name), getattr(alone, name), rtol=1e-6, atol=1e-7)
