@@ -22,7 +22,9 @@ module (the probe, 4 tokens, batch 1):
   a child with weight matrices that is *not* position-wise (attention,
   convolution, state-space mixer). A child that mixes parallel residual
   streams into one narrower input (Qwen4-exp's hyper-connections) counts as
-  a norm, never as the feed-forward part. Its input is the tensor the paper
+  a norm, never as the feed-forward part. A looped block's is found on its
+  first run (later runs may add inputs: Inkling 2 Loop's message gates) and
+  read on its last. Its input is the tensor the paper
   analyses: Llama's ``post_attention_layernorm`` output exactly, Gemma 2/3's
   ``pre_feedforward_layernorm`` output, OLMo 2's raw residual stream, the
   shared input norm of parallel blocks (Phi, GPT-J, Pythia).
