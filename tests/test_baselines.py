@@ -124,6 +124,26 @@ def test_distances_observed_in_an_extraction_pass_equal_their_own_pass(family, m
     assert hooks() == before  # the observer's hooks are gone
 
 
+@pytest.mark.parametrize("model_type", ["xlnet", "cpmant", "xlm", "prophetnet"])
+def test_distances_observed_equal_their_own_pass_in_other_layouts(model_type):
+    """Time-major blocks (XLNet), extra tokens (CPM-Ant's prompt, ProphetNet's n-gram streams), parallel lists (XLM)."""
+    from tiny_models import TEXTS_FOR_TESTS, tiny_model, word_tokenizer
+
+    from zigzag.adapters import extract
+    from zigzag.baselines import observe_block_distances
+
+    model, tokenizer = tiny_model(model_type), word_tokenizer()
+    alone = block_distances(model, tokenizer, TEXTS_FOR_TESTS, batch_size=3, progress=False)
+    with observe_block_distances(model) as recorder:
+        clouds = extract(model, tokenizer, TEXTS_FOR_TESTS, batch_size=3, progress=False)
+    seen = recorder.result(TEXTS_FOR_TESTS)
+    for name in ("angular_last", "angular_tokens", "cosine_tokens"):
+        np.testing.assert_allclose(getattr(seen, name), getattr(alone, name), rtol=1e-6, atol=1e-9)
+    special = clouds.meta["add_special_tokens"]  # only the text's tokens count, not the prompt or n-gram streams
+    n_tokens = sum(len(tokenizer(t, add_special_tokens=special)["input_ids"]) for t in TEXTS_FOR_TESTS)
+    assert (seen.n_texts, seen.n_tokens) == (alone.n_texts, alone.n_tokens) == (5, n_tokens)
+
+
 def test_observing_nothing_is_an_error(make_tiny_model):
     from zigzag.baselines import observe_block_distances
 

@@ -48,7 +48,8 @@ _SIZES = {
 # per-layer lists and patterns the config derives from the depth when they are not given
 _DERIVED = ("layer_types", "layers_block_type", "block_types", "mlp_layer_types", "no_rope_layers", "moe_layers",
             "attn_layer_indices", "hybrid_override_pattern", "swa_layers", "full_attn_idxs", "sliding_window_pattern")
-_DEPTH = ("num_hidden_layers", "n_layer", "n_layers", "num_layers", "decoder_layers", "encoder_layers")
+_DEPTH = ("num_hidden_layers", "n_layer", "n_layers", "num_layers", "decoder_layers", "encoder_layers",
+          "num_decoder_layers", "num_encoder_layers")
 
 
 def _fields(cls) -> dict:
@@ -155,6 +156,8 @@ _EXTRA = {
                            "axial_pos_shape": (8, 16), "axial_pos_embds_dim": (16, 16),
                            "local_attn_chunk_length": 8, "lsh_attn_chunk_length": 8, "num_buckets": 4},
     "xmod": lambda n: {"default_language": "en_XX"},
+    # weights of std init_std = 1.0 grow random hidden states to ~1e4, where float32 rounding exceeds 1e-4
+    "cpmant": lambda n: {"init_std": 0.02},
     # rotary parameters are read per layer kind, or from the attention sub-config
     "cohere_compass_text": lambda n: {"rope_parameters": {"full_attention": {"rope_type": "default",
                                                                              "rope_theta": 10000.0}}},
@@ -198,6 +201,9 @@ ENCODERS = {  # the encoder families sentence-embedding users load, as their bar
     "bert": "BertModel", "roberta": "RobertaModel", "xlm-roberta": "XLMRobertaModel",
     "distilbert": "DistilBertModel", "modernbert": "ModernBertModel",
 }
+
+TEXTS_FOR_TESTS = ("the cat sat on the", "a dog ran fast", "birds fly south in winter and then it rained",
+                   "old man sea", "small house under far away hills")
 
 WORDS = ("the a cat dog sat ran on under mat tree fast slowly and then it was very quiet night day "
          "birds fly south in winter rain falls green hills far away small house old man sea").split()

@@ -206,7 +206,8 @@ def block_distances(model, tokenizer, texts, *, batch_size: int = 16, max_length
         add_special_tokens = family.kind == "encoder"
     padding_side = padding_side or "right"
     runner = BatchRunner(model, tokenizer, texts, sources, batch_size=batch_size, max_length=max_length,
-                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
+                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device,
+                         structure=family)
     sums = _Sums()
     holder = {}
 
@@ -231,34 +232,45 @@ class DistanceRecorder:
         from .adapters.structure import find_structure
 
         family = family_of(model)
-        base = model.base_model
-        blocks = base.get_submodule(family.blocks)
-        self.model, self.family, self.n_blocks = model, family, len(blocks)
         structure = find_structure(model)
+        base = model.base_model
+        self.model, self.family, self.n_blocks = model, family, structure.n_blocks
         self._n_calls = sum(structure.n_runs(i) for i in range(self.n_blocks))  # a looped block: every run
         self._slot = {block: k + 1 for k, block in enumerate(structure.running)}  # blocks that do not run: none
         self.names = resolve_hook(model, "residual", final_norm=False)[0]
+        self.layout = (structure.time_major, structure.text_start)  # of the blocks' tensors (XLNet, CPM-Ant)
         self.sums = _Sums()
-        self._mask = None
+        self._mask, self._shape = None, None
         self._reset()
         self._handles = [base.register_forward_pre_hook(self._start, with_kwargs=True),
-                         blocks[0].register_forward_pre_hook(self._block_input, with_kwargs=True)]
-        self._handles += [blocks[i].register_forward_hook(self._block_output(i)) for i in self._slot]
+                         model.get_submodule(structure.block_path(0)).register_forward_pre_hook(
+                             self._block_input, with_kwargs=True)]
+        self._handles += [model.get_submodule(structure.block_output_path(i)).register_forward_hook(
+            self._block_output(i)) for i in self._slot]
 
     def _reset(self):
         self._states, self._calls = [None] * (len(self._slot) + 1), 0
 
     def _start(self, module, args, kwargs):
+        ids = kwargs.get("input_ids", args[0] if args else None)
         self._mask = kwargs.get("attention_mask")
+        self._shape = tuple(ids.shape) if ids is not None else None
         self._reset()
+
+    def _state(self, hidden):
+        from .adapters.hf import check_output
+
+        if self._shape is None:
+            return hidden
+        return check_output(hidden, self._shape, "block", *self.layout)
 
     def _block_input(self, module, args, kwargs):
         if self._calls == 0:  # the first run of block 0 reads the embeddings
-            self._states[0] = args[0] if args else kwargs["hidden_states"]
+            self._states[0] = self._state(args[0] if args else kwargs["hidden_states"])
 
     def _block_output(self, i):
-        def hook(module, args, output):
-            self._states[self._slot[i]] = output[0] if isinstance(output, (tuple, list)) else output  # last run wins
+        def hook(module, args, output):  # a looped block: the last run wins
+            self._states[self._slot[i]] = self._state(output[0] if isinstance(output, (tuple, list)) else output)
             self._calls += 1
             if self._calls == self._n_calls:
                 self.sums.add(self._states, self._mask)

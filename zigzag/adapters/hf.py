@@ -37,7 +37,7 @@ from ..texts import as_texts, text_position, texts_sha256
 from ._capture import Capture, match_modules, move_to_device
 from .families import model_kind, resolve_defaults
 from .pooling import check_pooling, pool
-from .tokens import count_truncated, encode, max_tokens, position_offset
+from .tokens import count_truncated, encode, fixed_padding, max_tokens, position_offset
 
 __all__ = ["extract", "NAMED_HOOKS"]
 
@@ -144,7 +144,8 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
         log.warning("%d of %d texts are longer than %d tokens and were truncated to it", n_truncated, len(texts),
                     max_length)
     runner = BatchRunner(model, tokenizer, texts, sources, batch_size=batch_size, max_length=max_length,
-                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device)
+                         add_special_tokens=add_special_tokens, padding_side=padding_side, device=device,
+                         structure=structure)
     config = getattr(model, "config", None)
     meta = {
         "model": getattr(config, "_name_or_path", "") or type(model).__name__,
@@ -236,7 +237,8 @@ def resolve_hook(model, hook, *, embeddings=None, final_norm=None):
     get = model.get_submodule
     running = s.running  # blocks that do not run in this pass (Mllama's cross-attention ones) have no representation
     blocks = [s.block_path(i) for i in running]
-    last = blocks[-1]
+    outputs = [s.block_output_path(i) for i in running]  # the blocks themselves, or their last parts (XLM)
+    last = outputs[-1]
     if hook == "post_attention_norm":
         missing = [i for i in running if s.feed_forward[i] is None]
         if missing:
@@ -244,10 +246,10 @@ def resolve_hook(model, hook, *, embeddings=None, final_norm=None):
         sources = [("input", s.feed_forward[i], get(s.feed_forward[i]), s.producers[i], _last(s, i)) for i in running]
         names = [s.producers[i] or f"{s.feed_forward[i]}:input" for i in running]
         return names + [s.final], sources + [_final_source(model, s)], s
-    names = ["embeddings"] + blocks[:-1]
+    names = ["embeddings"] + outputs[:-1]
     first = None if s.n_runs(0) == 1 else (0, s.n_runs(0))  # the embeddings enter block 0's first run
     sources = [("input", blocks[0], get(blocks[0]), None, first)] + [
-        ("output", b, get(b), None, _last(s, i)) for i, b in zip(running, blocks[:-1])]
+        ("output", o, get(o), None, _last(s, i)) for i, o in zip(running, outputs[:-1])]
     if final_norm is False:
         names.append(last)
         sources.append(("output", last, get(last), None, _last(s, running[-1])))
@@ -276,8 +278,9 @@ class BatchRunner:
     """Tokenise, pad and run batches; reduce each hooked (batch, n_tokens, dim) tensor as the forward pass makes it."""
 
     def __init__(self, model, tokenizer, texts, sources, *, batch_size, max_length, add_special_tokens,
-                 padding_side, device=None):
+                 padding_side, device=None, structure=None):
         self.model, self.tokenizer, self.texts, self.sources = model, tokenizer, texts, sources
+        self.layouts = {s[1]: _layout(structure, s) for s in sources}
         self.batch_size, self.max_length = batch_size, max_length
         self.add_special_tokens, self.padding_side = add_special_tokens, padding_side
         self.device = move_to_device(model, device)
@@ -290,7 +293,13 @@ class BatchRunner:
         self.pad_id = next((t for t in (getattr(tokenizer, "pad_token_id", None),
                                          getattr(tokenizer, "eos_token_id", None)) if t is not None), 0)
         self.offset = position_offset(model)
-        if padding_side == "left" and "position_ids" not in self.takes:
+        fixed = fixed_padding(model)
+        if fixed is not None:  # the model reads its padding from the token ids and their place (CPM-Ant)
+            if fixed[0] != padding_side:
+                log.info("%s is padded on the %s whatever was asked (padding_side=%r)", type(model).__name__,
+                         fixed[0], padding_side)
+            self.padding_side, self.pad_id = fixed
+        elif padding_side == "left" and "position_ids" not in self.takes:
             # without position ids a left-padded text would start at a later position; right padding keeps the
             # real tokens at 0..n-1, and the mask keeps padding out of them either way
             self.padding_side = "right"
@@ -314,7 +323,7 @@ class BatchRunner:
         batch = {}
 
         def reduce_now(hidden, name):  # in the hook, before later modules can change the tensor in place
-            return reduce(check_output(hidden, batch["shape"], name), batch["mask"])
+            return reduce(check_output(hidden, batch["shape"], name, *self.layouts[name]), batch["mask"])
 
         capture = Capture([(s[1], s[2], s[0], s[4]) for s in self.sources], reduce_now)
         try:
@@ -341,8 +350,27 @@ class BatchRunner:
             model.train(was_training)
 
 
-def check_output(hidden, shape, name):
-    """A hooked tensor must be (batch, n_tokens, dim) for this batch; (batch * n_tokens, dim) is reshaped."""
+def _layout(structure, source) -> tuple:
+    """(time-major, text start) of a source's tensors: the blocks' layout, except for the stack's own output."""
+    if structure is None:
+        return False, None
+    what, path = source[0], source[1]
+    return structure.time_major and not (what == "output" and path == structure.stack), structure.text_start
+
+
+def check_output(hidden, shape, name, time_major: bool = False, text_start: int | None = None):
+    """A hooked tensor must be (batch, n_tokens, dim) for this batch; (batch * n_tokens, dim) is reshaped.
+
+    ``time_major``: the tensor is (n_tokens, batch, dim) (XLNet's blocks). ``text_start``: the blocks see more
+    tokens than the batch has (CPM-Ant's prompt, ProphetNet's n-gram streams); the batch's are those from there on.
+    """
+    if time_major and hidden.ndim >= 3:
+        hidden = hidden.transpose(0, 1)
+    if text_start is not None:
+        if hidden.ndim == 2 and hidden.shape[0] % shape[0] == 0:  # flattened tokens
+            hidden = hidden.reshape(shape[0], hidden.shape[0] // shape[0], hidden.shape[1])
+        if hidden.ndim >= 3 and hidden.shape[0] == shape[0] and hidden.shape[1] >= text_start + shape[1]:
+            hidden = hidden[:, text_start:text_start + shape[1]]
     if hidden.ndim == 2 and hidden.shape[0] == shape[0] * shape[1]:  # flattened tokens (OPT's feed-forward)
         hidden = hidden.reshape(shape[0], shape[1], hidden.shape[1])
     elif hidden.ndim > 3 and tuple(hidden.shape[:2]) == tuple(shape):  # parallel residual streams: one vector

@@ -15,6 +15,13 @@ module (the probe, 4 tokens, batch 1):
   has no representation, as it has no entry in ``output_hidden_states``.
   Several such lists (a vision tower, a second stack): the one with
   ``num_hidden_layers`` entries of the text config, else the longest.
+  Sibling lists of equal length whose entries run one after another, entry
+  ``i`` of each before entry ``i + 1`` of any, the last one's output feeding
+  the next entry of the first, are one list of blocks kept in parallel
+  lists (XLM). Blocks may run on (tokens, batch, hidden) tensors (XLNet) and
+  see more tokens than the text has (CPM-Ant's prompt tokens, ProphetNet's
+  n-gram streams): the text's tokens are the ones that move, alone, when
+  the text's last token changes.
 * **feed-forward part** of each block: the first child of the block, in call
   order, that runs after a token mixer and is itself position-wise (changing
   token 0 of its input leaves every other token of its output unchanged) and
@@ -60,11 +67,10 @@ UNSUPPORTED = {
     "falcon_mamba": "a state-space model: its blocks have no attention and no feed-forward part",
     "rwkv": "a recurrent model: its blocks have no attention and no separate feed-forward input",
     "xlstm": "a recurrent model (xLSTM): its blocks have no attention and no feed-forward part",
-    "xlm": "XLM keeps attentions, norms and feed-forward parts in four parallel lists, not in blocks",
-    "xlnet": "XLNet's blocks run on (tokens, batch, hidden) tensors with a second query stream",
-    "prophetnet": "ProphetNet's decoder blocks carry n-gram prediction streams besides the main one",
-    "cpmant": "CPM-Ant prepends prompt tokens inside the model, so its blocks see more tokens than the text has",
-    "reformer": "Reformer's reversible blocks carry two residual streams",
+    "reformer": ("Reformer's LSH attention hashes with rotations drawn at random in every forward pass (unless "
+                 "config.hash_seed is set) and attends within chunks of the hash-sorted, chunk-padded sequence, so a "
+                 "text's vectors change from run to run and with its batch; and its reversible blocks carry two "
+                 "residual streams"),
     "hrm_text": ("HRM has two stacks of blocks (low and high level) that alternate in nested loops on two separate "
                  "states, so no one list of blocks carries the residual stream"),
     "zamba2": ("its Mamba blocks have no feed-forward part (attention and MLP run in shared transformer blocks that "
@@ -107,6 +113,19 @@ class Structure:
         cross-attention blocks without an image); empty when each runs once.
         A block's representations come from its last run; a block that does
         not run has none.
+    time_major : bool
+        True when the blocks run on (tokens, batch, hidden) tensors (XLNet);
+        the stack's own output is (batch, tokens, hidden) either way.
+    text_start : int or None
+        None when the blocks see exactly the text's tokens; else the blocks
+        see extra tokens too (CPM-Ant's prepended prompt, ProphetNet's
+        appended n-gram streams) and the text's tokens are the ones from
+        this index on, as many as the text has.
+    parallel : tuple of str
+        Paths of further ``ModuleList`` s whose entry ``i`` is also part of
+        block ``i``, in the order a block runs them, when a model keeps its
+        blocks' parts in parallel lists (XLM: ``attentions``, ``layer_norm1``,
+        ``ffns``, ``layer_norm2``; ``blocks`` is the first). Empty otherwise.
     """
 
     model_type: str
@@ -119,6 +138,9 @@ class Structure:
     stack: str = ""
     final: str = ""
     runs: tuple = ()
+    time_major: bool = False
+    text_start: int | None = None
+    parallel: tuple = ()
 
     @property
     def kind(self) -> str:
@@ -131,6 +153,7 @@ class Structure:
         return self.model_type
 
     def block_path(self, i: int) -> str:
+        """Path of block ``i`` (its first part, for blocks kept in parallel lists)."""
         return f"{self.blocks}.{i}"
 
     def n_runs(self, i: int) -> int:
@@ -141,12 +164,21 @@ class Structure:
     def running(self) -> tuple:
         """The indices of the blocks that run, the ones with representations."""
         return tuple(i for i in range(self.n_blocks) if self.n_runs(i))
+    @property
+    def lists(self) -> tuple:
+        """Paths of every ``ModuleList`` that holds the blocks (one, or the parallel ones)."""
+        return (self.blocks,) + tuple(self.parallel)
+
+    def block_output_path(self, i: int) -> str:
+        """Path of the module whose output is block ``i``'s output (its last part, for parallel lists)."""
+        return f"{self.lists[-1]}.{i}"
 
     def to_dict(self) -> dict:
         return {"model_type": self.model_type, "blocks": self.blocks, "n_blocks": self.n_blocks,
                 "feed_forward": list(self.feed_forward), "producers": list(self.producers),
                 "final_norm": self.final_norm, "stack": self.stack, "final": self.final, "kind": self.kind,
-                "runs": list(self.runs) or None}
+                "runs": list(self.runs) or None,
+                "time_major": self.time_major, "text_start": self.text_start, "parallel": list(self.parallel)}
 
 
 _CACHE = weakref.WeakKeyDictionary()

@@ -7,9 +7,22 @@ default; :func:`count_truncated` says how many were, before any work starts.
 
 from __future__ import annotations
 
-__all__ = ["count_truncated", "encode", "max_tokens", "position_offset"]
+__all__ = ["FIXED_PADDING", "count_truncated", "encode", "fixed_padding", "max_tokens", "position_offset"]
 
 _NO_LIMIT = 10**6  # tokenizers without a limit report int(1e30)
+
+
+# Models that accept one padding only, whatever was asked: model type -> (padding side, pad id), with the reason.
+FIXED_PADDING = {
+    # CpmAntModel ignores attention_mask: it takes every token but id 0 as the text's and the last ones of each row
+    # as the real ones (mask_1d in _prepare_attention_mask), so a batch must be padded on the left with id 0
+    "cpmant": ("left", 0),
+}
+
+
+def fixed_padding(model):
+    """``(padding side, pad id)`` for a model that accepts only that padding (:data:`FIXED_PADDING`), else None."""
+    return FIXED_PADDING.get(str(getattr(getattr(model, "config", None), "model_type", "") or ""))
 
 
 def position_offset(model) -> int:

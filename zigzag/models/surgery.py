@@ -120,8 +120,9 @@ def prune_model(model, blocks, *, copy: bool = True):
     packed = _packed_per_layer(model, structure.blocks, n_blocks)
     rows = _section_rows(model, kept)
     skeleton = _skeleton(model, trial)
+    lists = structure.lists  # one list of blocks, or parallel lists of their parts (XLM)
     if skeleton is not None:
-        expect = _expected_shapes(model, structure.blocks, kept, packed, n_blocks)
+        expect = _expected_shapes(model, lists, kept, packed, n_blocks)
         expect.update({name: (len(r),) + expect[name][1:] for name, r in rows.items()})
         _check_weights(expect, skeleton, structure.blocks)
     _check_config(model.config, trial)
@@ -129,10 +130,16 @@ def prune_model(model, blocks, *, copy: bool = True):
         model = copy_module.deepcopy(model)
     import torch
 
-    parent_path, _, attr = structure.blocks.rpartition(".")
-    parent = model.get_submodule(parent_path) if parent_path else model
-    old = getattr(parent, attr)
-    setattr(parent, attr, torch.nn.ModuleList([old[i] for i in kept]))
+    for path in lists:
+        parent_path, _, attr = path.rpartition(".")
+        parent = model.get_submodule(parent_path) if parent_path else model
+        old = getattr(parent, attr)
+        setattr(parent, attr, torch.nn.ModuleList([old[i] for i in kept]))
+        for new_index, (old_index, block) in enumerate(zip(kept, getattr(parent, attr))):
+            for module in block.modules():
+                for name in INDEX_ATTRIBUTES:
+                    if type(getattr(module, name, None)) is int and getattr(module, name) == old_index:
+                        setattr(module, name, new_index)
     for name in packed:
         _keep_slices(model.get_submodule(name), kept, n_blocks)
     for name, keep in rows.items():
@@ -140,16 +147,11 @@ def prune_model(model, blocks, *, copy: bool = True):
         owner = model.get_submodule(owner_path)
         full = getattr(owner, param_name)
         setattr(owner, param_name, torch.nn.Parameter(full.data[keep].clone(), requires_grad=full.requires_grad))
-    for new_index, (old_index, block) in enumerate(zip(kept, getattr(parent, attr))):
-        for module in block.modules():
-            for name in INDEX_ATTRIBUTES:
-                if type(getattr(module, name, None)) is int and getattr(module, name) == old_index:
-                    setattr(module, name, new_index)
     original = list(getattr(model.config, "zigzag_kept_blocks", None) or range(n_blocks))
     changed = prune_config(model.config, kept, n_blocks, structure.blocks)
     model.config.zigzag_kept_blocks = [original[i] for i in kept]
     if skeleton is not None:
-        rebuilt = _take_constants(model, skeleton, structure.blocks, kept)
+        rebuilt = _take_constants(model, skeleton, lists, kept)
         if rebuilt:
             log.warning("prune_model: constants that %s derives from block positions were recomputed for the new "
                         "depth, as from_pretrained will: %s", type(model).__name__, "; ".join(rebuilt[:6]))
@@ -240,14 +242,19 @@ def _skeleton(model, config):
         return None
 
 
-def _expected_shapes(model, blocks_path: str, kept, packed, n_blocks: int) -> dict:
+def _in_lists(name: str, lists):
+    """The prefix (``"<list>."``) of the list of blocks that holds ``name``, or None."""
+    return next((path + "." for path in lists if name.startswith(path + ".")), None)
+
+
+def _expected_shapes(model, lists, kept, packed, n_blocks: int) -> dict:
     """Weight names and shapes the pruned model will have."""
     renumber = {old: new for new, old in enumerate(kept)}
-    prefix = blocks_path + "."
     expect = {}
     for name, tensor in model.state_dict().items():
         shape = tuple(tensor.shape)
-        if name.startswith(prefix):
+        prefix = _in_lists(name, lists)
+        if prefix:
             index, _, rest = name[len(prefix):].partition(".")
             if int(index) not in renumber:
                 continue
@@ -277,7 +284,7 @@ def _check_weights(expect: dict, skeleton, blocks_path: str) -> None:
                      f"so the pruned model would not reload.{hint}")
 
 
-def _take_constants(model, skeleton, blocks_path: str, kept) -> list:
+def _take_constants(model, skeleton, lists, kept) -> list:
     """Copy the plain attributes a fresh model computes from its config onto the pruned model.
 
     Returns the numbers and flags that changed inside the kept blocks other than their positions (``layer_idx``,
@@ -285,13 +292,13 @@ def _take_constants(model, skeleton, blocks_path: str, kept) -> list:
     (Inkling 2's ``is_block_boundary``). Names and copies of config lists follow the config and are not reported.
     """
     fresh = dict(skeleton.named_modules())
-    prefix = blocks_path + "."
     changed = []
     for name, module in model.named_modules():
         twin = fresh.get(name)
         if twin is None or type(twin) is not type(module):
             continue
-        new_index = int(name[len(prefix):].split(".")[0]) if name.startswith(prefix) else None
+        prefix = _in_lists(name, lists)
+        new_index = int(name[len(prefix):].split(".")[0]) if prefix else None
         for key, value in vars(twin).items():
             if key.startswith("_") or key in ("training", "config") or not _plain(value):
                 continue
