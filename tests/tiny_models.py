@@ -41,7 +41,7 @@ _SIZES = {
     "n_mamba_heads": 2, "mamba_n_groups": 1, "n_groups": 1, "chunk_size": 16, "mamba_chunk_size": 16,
     "attention_window_size": 16, "lru_width": 32, "rotary_dim": 4, "vocab_size_per_layer_input": None,
     "hidden_size_per_layer_input": 8, "laurel_rank": 4, "hidden_dim": 64,
-    "vocab_size": None,  # the tokenizer's
+    "vocab_size": None, "unpadded_vocab_size": None,  # the tokenizer's (Inkling 2's output size is the unpadded)
     "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 1, "cls_token_id": 4,
     "sep_token_id": 5,
 }
@@ -136,10 +136,19 @@ _EXTRA = {
     # these require as many key/value heads as query heads, or a single expert per token
     "dots3_note_text": lambda n: {"num_key_value_heads": 4},
     "zaya": lambda n: {"num_experts_per_tok": 1},
-    # sparse-attention indexer and n-gram embeddings are off or huge by default
+    # sparse-attention indexer and n-gram embeddings are off or huge by default; per-layer n-gram embeddings
+    # (ple_layer_ids, one-based, linear-attention blocks only) in block 1
     "qwen4_exp_text": lambda n: {"indexer_n_heads": 2, "indexer_kv_heads": 1, "indexer_head_dim": 8,
                                  "indexer_budget": 4, "indexer_compress_ratio": 2, "hc_lowrank": 8,
-                                 "ngram_vocab_size_base": 64, "split_ngram_parts": 4},
+                                 "ngram_vocab_size_base": 64, "split_ngram_parts": 4, "heads_per_ngram": 2,
+                                 "ple_layer_ids": [2]},
+    # attention residuals over groups of 2 blocks (default 6, more than the tiny depth): blocks 0 and 2 start a group
+    "inkling2_text": lambda n: {"n_layers_per_attn_res_block": 2},
+    # blocks 1 and 2 looped twice (defaults 6..18, beyond the tiny depth); loop bounds must be multiples of the group
+    "inkling2_loop_text": lambda n: {"n_layers_per_attn_res_block": 1, "loop_layer_index_start": 1,
+                                     "loop_layer_index_end": n - 1, "loop_num_passes": 2, "loop_gate_rank": 8},
+    # an input, a recurrent (looped twice) and an output section of 1, 2 and 1 blocks (defaults: 8, rest, 8)
+    "dory": lambda n: {"n_input_layers": 1, "n_output_layers": 1, "n_recurrent_layers": n - 2, "n_recurrent_loops": 2},
     # its hashed byte n-gram embeddings have half a million rows by default
     "blt": lambda n: {"encoder_hash_byte_group_vocab": 64},
     # the language-model class asserts it

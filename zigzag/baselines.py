@@ -228,27 +228,33 @@ class DistanceRecorder:
     def __init__(self, model):
         from .adapters.families import family_of
         from .adapters.hf import resolve_hook
-
         from .adapters.structure import find_structure
 
         family = family_of(model)
         structure = find_structure(model)
         base = model.base_model
         self.model, self.family, self.n_blocks = model, family, structure.n_blocks
+        self._n_calls = sum(structure.n_runs(i) for i in range(self.n_blocks))  # a looped block: every run
+        self._slot = {block: k + 1 for k, block in enumerate(structure.running)}  # blocks that do not run: none
         self.names = resolve_hook(model, "residual", final_norm=False)[0]
         self.layout = (structure.time_major, structure.text_start)  # of the blocks' tensors (XLNet, CPM-Ant)
         self.sums = _Sums()
-        self._mask, self._shape, self._states = None, None, []
-        outputs = [model.get_submodule(structure.block_output_path(i)) for i in range(structure.n_blocks)]
+        self._mask, self._shape = None, None
+        self._reset()
         self._handles = [base.register_forward_pre_hook(self._start, with_kwargs=True),
                          model.get_submodule(structure.block_path(0)).register_forward_pre_hook(
                              self._block_input, with_kwargs=True)]
-        self._handles += [block.register_forward_hook(self._block_output) for block in outputs]
+        self._handles += [model.get_submodule(structure.block_output_path(i)).register_forward_hook(
+            self._block_output(i)) for i in self._slot]
+
+    def _reset(self):
+        self._states, self._calls = [None] * (len(self._slot) + 1), 0
 
     def _start(self, module, args, kwargs):
         ids = kwargs.get("input_ids", args[0] if args else None)
-        self._mask, self._states = kwargs.get("attention_mask"), []
+        self._mask = kwargs.get("attention_mask")
         self._shape = tuple(ids.shape) if ids is not None else None
+        self._reset()
 
     def _state(self, hidden):
         from .adapters.hf import check_output
@@ -258,13 +264,18 @@ class DistanceRecorder:
         return check_output(hidden, self._shape, "block", *self.layout)
 
     def _block_input(self, module, args, kwargs):
-        self._states = [self._state(args[0] if args else kwargs["hidden_states"])]
+        if self._calls == 0:  # the first run of block 0 reads the embeddings
+            self._states[0] = self._state(args[0] if args else kwargs["hidden_states"])
 
-    def _block_output(self, module, args, output):
-        self._states.append(self._state(output[0] if isinstance(output, (tuple, list)) else output))
-        if len(self._states) == self.n_blocks + 1:
-            self.sums.add(self._states, self._mask)
-            self._states = []
+    def _block_output(self, i):
+        def hook(module, args, output):  # a looped block: the last run wins
+            self._states[self._slot[i]] = self._state(output[0] if isinstance(output, (tuple, list)) else output)
+            self._calls += 1
+            if self._calls == self._n_calls:
+                self.sums.add(self._states, self._mask)
+                self._reset()
+
+        return hook
 
     def close(self) -> None:
         for handle in self._handles:

@@ -75,13 +75,16 @@ class Capture:
     """Register forward hooks; each call stores ``reduce(tensor)`` for its module.
 
     ``named_modules`` holds ``(name, module)`` pairs, or ``(name, module, "input")``
-    to store what the module receives instead of what it returns. Use as a
+    to store what the module receives instead of what it returns, or
+    ``(name, module, what, (index, count))`` for a module that runs ``count``
+    times per pass, of which the run ``index`` is kept (a looped block). Use as a
     context manager around one forward pass at a time; read :meth:`take` after
     the pass. Hooks are removed on exit.
     """
 
     def __init__(self, named_modules, reduce):
         self.names = [entry[0] for entry in named_modules]
+        self.runs = [(entry[3] if len(entry) > 3 else None) or (0, 1) for entry in named_modules]
         self.reduce = reduce
         self._store = [[] for _ in self.names]
         self._handles = []
@@ -105,16 +108,17 @@ class Capture:
         return hook
 
     def take(self) -> list:
-        """The stored value of every module for the last pass; check each module ran exactly once."""
+        """The stored value of every module for the last pass; check each module ran as often as expected."""
         store, self._store = self._store, [[] for _ in self.names]
-        bad = [(n, len(s)) for n, s in zip(self.names, store) if len(s) != 1]
+        bad = [(n, len(s), r[1]) for n, s, r in zip(self.names, store, self.runs) if len(s) != r[1]]
         if bad:
             raise ValueError(
-                "Inconsistent batch outputs: each hooked module must run exactly once per forward pass, but "
-                + ", ".join(f"{n!r} ran {c} times" for n, c in bad[:5])
+                "Inconsistent batch outputs: each hooked module must run exactly once per forward pass (a looped "
+                "block as often as the model loops), but "
+                + ", ".join(f"{n!r} ran {c} times, not {k}" for n, c, k in bad[:5])
                 + ". Hook a module that runs once per pass (not a shared or skipped one)."
             )
-        return [s[0] for s in store]
+        return [s[r[0]] for s, r in zip(store, self.runs)]
 
     def clear(self):
         self._store = [[] for _ in self.names]

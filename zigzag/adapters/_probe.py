@@ -117,26 +117,31 @@ class Probe:
         self.model.eval()
         try:
             calls = self._run(ids)
-            blocks_name, block_calls = self._blocks(calls)
+            blocks_name, block_runs = self._blocks(calls)
+            block_calls = [r[-1] for r in block_runs if r]  # a looped block: its last run; one that did not run: none
             changed = ids.clone()  # the last token changed: which block tokens are the text's, and causality
             changed[0, -1] = 3 + (int(changed[0, -1]) - 2) % max(vocab - 4, 1)
             last_name = (self.parallel[-1][1] if self.parallel else block_calls)[-1].name
-            again = {c.name: c for c in self._run(changed) if c.name in (block_calls[0].name, last_name)}
-            self.text_start = self._text_start(block_calls[0], again[block_calls[0].name])
-            n = len(block_calls)
+            first = block_runs[0][0]
+            again = {}
+            for c in self._run(changed):
+                if c.name in (first.name, last_name):
+                    again.setdefault(c.name, []).append(c)
+            self.text_start = self._text_start(first, again[first.name][0])
+            n = len(block_runs)
             feed_forward, producers = [], []
-            for i, call in enumerate(block_calls):
-                ff, producer = self._feed_forward(calls, call, f"{blocks_name}.{i}", i)
+            for i, runs in enumerate(block_runs):  # a looped block: its first run (later ones may add inputs)
+                ff, producer = self._feed_forward(calls, runs[0], f"{blocks_name}.{i}", i) if runs else (None, None)
                 feed_forward.append(ff)
                 producers.append(producer)
             outputs = self.parallel[-1][1] if self.parallel else block_calls  # what each block returns
-            final_norm = self._final_norm(calls, outputs[-1])
             stack = blocks_name.rpartition(".")[0]
             owner = [c for c in calls if c.name == stack]
             if len(owner) != 1 or owner[0].output is None or owner[0].output.ndim < 3 or \
                     owner[0].output.shape[1] not in (_PROBE_TOKENS, self.n_tokens):
                 raise NoBlocks(f"the module holding the blocks ({stack or 'the model'}) does not return the hidden "
                                "states")
+            final_norm = self._final_norm(calls, outputs[-1], owner[0].output_value.shape[-1])
             last = outputs[-1]
             same = owner[0].output is last.output or (owner[0].output_value.shape == last.output_value.shape and bool(
                 (owner[0].output_value == last.output_value).all()))
@@ -144,13 +149,15 @@ class Probe:
             if final_norm and len([c for c in calls if c.name == final_norm]) != 1:
                 final_norm = None  # a norm also used elsewhere (nanochat normalises the embeddings with it)
             # causal attention: the first token does not see a change of the last one
-            first, first_again = self._text(last.output_value)[0], self._text(again[last.name].output_value)[0]
-            causal = bool(torch.allclose(first.float(), first_again.float(), rtol=1e-4, atol=1e-5))
+            token, token_again = self._text(last.output_value)[0], self._text(again[last.name][-1].output_value)[0]
+            causal = bool(torch.allclose(token.float(), token_again.float(), rtol=1e-4, atol=1e-5))
         finally:
             self.model.train(was_training)
+        runs = tuple(len(r) for r in block_runs)
         return dict(blocks=blocks_name, n_blocks=n, feed_forward=tuple(feed_forward), producers=tuple(producers),
                     final_norm=final_norm, causal=causal, stack=stack, final=final, time_major=self.time_major,
-                    text_start=self.text_start, parallel=tuple(name for name, _ in self.parallel[1:]))
+                    text_start=self.text_start, parallel=tuple(name for name, _ in self.parallel[1:]),
+                    runs=runs if any(r != 1 for r in runs) else ())
 
     def _tokens(self, tensor):
         """(tokens, features) of the probe's batch of one, in the blocks' layout."""
@@ -180,7 +187,11 @@ class Probe:
         return where[0] - (_PROBE_TOKENS - 1)
 
     def _blocks(self, calls):
-        """The ModuleList whose entries each run once, in order, on (batch, tokens, hidden)."""
+        """The ModuleList whose entries each run, first in list order, on (batch, tokens, hidden); their runs.
+
+        An entry may run more than once (Dory's recurrent section loops over some blocks), or not at all when
+        it is not block 0 (Mllama's cross-attention blocks without an image).
+        """
         import torch
 
         by_name = {}
@@ -191,19 +202,17 @@ class Probe:
             if not isinstance(module, torch.nn.ModuleList) or not len(module):
                 continue
             runs = [by_name.get(f"{name}.{i}" if name else str(i), []) for i in range(len(module))]
-            if any(len(r) != 1 for r in runs):
+            ran = [r for r in runs if r]
+            if not runs[0] or len(ran) < 2 or any(a[0].start > b[0].start for a, b in zip(ran, ran[1:])):
                 continue
-            runs = [r[0] for r in runs]
-            if any(a.start > b.start for a, b in zip(runs, runs[1:])):
+            if not all(_is_sequence(c.input) and c.output is not None and c.input.shape == c.output.shape
+                       for r in ran for c in r):
                 continue
-            if not all(_is_sequence(r.input) and r.output is not None and r.input.shape == r.output.shape
-                       for r in runs):
-                continue
-            layout = _layout(runs[0].input)
+            layout = _layout(runs[0][0].input)
             if layout is not None:
                 candidates.append((name, runs, layout))
         if not candidates:
-            raise NoBlocks("no list of modules runs once per block on the tokens")
+            raise NoBlocks("no list of modules runs per block on the tokens, each first in list order")
         # the plain layout, (batch, tokens, hidden) with the text's tokens only, first
         plain = [c for c in candidates if c[2] == (False, _PROBE_TOKENS)]
         candidates = plain or candidates
@@ -212,9 +221,11 @@ class Probe:
         depth = getattr(text, "num_hidden_layers", None)
         exact = [c for c in candidates if len(c[1]) == depth]
         name, runs, (self.time_major, self.n_tokens) = max(exact or candidates, key=lambda c: len(c[1]))
-        self.parallel = _parallel_lists(name, runs, candidates)
+        once = [(n, [r[0] for r in rs], lay) for n, rs, lay in candidates if all(len(r) == 1 for r in rs)]
+        single = all(len(r) == 1 for r in runs)  # parallel lists are looked for among lists that run once
+        self.parallel = _parallel_lists(name, [r[0] for r in runs], once) if single else []
         if self.parallel:
-            name, runs = self.parallel[0]
+            name, runs = self.parallel[0][0], [[c] for c in self.parallel[0][1]]
         return name, runs
 
     def _children_calls(self, calls, block_call, block_name):
@@ -243,7 +254,8 @@ class Probe:
 
     def _pick_feed_forward(self, children, inside, block_call):
         seen_mixer = False
-        widths = {block_call.input.shape[-1]}  # and the mixer's width, where parallel streams widen the block's input
+        stream = block_call.input.shape[-1]
+        widths = {stream}  # and the mixer's width, where parallel streams widen the block's input
         for call in children:
             module = self.modules[call.name]
             if not _has_matrix(module) or not any(_is_tokens(call.input, w, self.n_tokens) for w in widths):
@@ -252,6 +264,10 @@ class Probe:
                 seen_mixer = True
                 if call.output is not None:
                     widths.add(call.output.shape[-1])
+                continue
+            width = call.output.shape[-1] if call.output is not None else None
+            if width and call.input.shape[-1] == stream and width < stream and stream % width == 0:
+                widths.add(width)  # mixes parallel residual streams into one input, as a norm would (hyper-connections)
                 continue
             if not seen_mixer or type(module).__name__.endswith("Norm"):  # a gated norm has a matrix too
                 continue
@@ -284,10 +300,14 @@ class Probe:
                 return None
         return None
 
-    def _final_norm(self, calls, last_block):
+    def _final_norm(self, calls, last_block, final_width):
+        """The norm after the last block; it must give the stack's output width (else it only feeds a module that
+        makes the final representation, such as Qwen4-exp's norm of the parallel streams)."""
         import torch
 
         out = last_block.output_value
+        if out.shape[-1] != final_width:
+            return None
         for call in calls:
             if call.start <= last_block.end or call.input is None:
                 continue

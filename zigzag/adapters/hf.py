@@ -195,8 +195,10 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
 
 
 def _describe(source) -> str:
-    what, path, _, producer = source
+    what, path, _, producer, run = source
     text = f"{what} of {path}"
+    if run is not None:
+        text += f" ({'first' if run[0] == 0 else 'last'} of its {run[1]} runs)"
     return text + f" = output of {producer}" if producer else text
 
 
@@ -220,9 +222,12 @@ def resolve_hook(model, hook, *, embeddings=None, final_norm=None):
         One per representation: the module that produced it (``"embeddings"``
         for the input of block 0; ``"<module>:input"`` for a feed-forward
         input no module produced).
-    sources : list of (what, module path, module, producer)
+    sources : list of (what, module path, module, producer, run)
         ``what`` is ``"input"`` or ``"output"`` of the module at that path;
-        ``producer`` the path of the module whose output it is, or None.
+        ``producer`` the path of the module whose output it is, or None;
+        ``run`` None for a module that runs once per pass, else ``(index,
+        count)``: which of its ``count`` runs to keep (a looped block's last
+        run; the first run's input of a looped block 0).
     structure : Structure or None
         None for module-name patterns.
     """
@@ -234,24 +239,27 @@ def resolve_hook(model, hook, *, embeddings=None, final_norm=None):
         raise ValueError(f"embeddings= and final_norm= apply to hook='residual' only; got hook={hook!r}.")
     if not (isinstance(hook, str) and hook in NAMED_HOOKS):
         found = match_modules(model, [hook] if isinstance(hook, str) else hook)
-        return [name for name, _ in found], [("output", name, module, None) for name, module in found], None
+        return [name for name, _ in found], [("output", name, module, None, None) for name, module in found], None
     s = find_structure(model)
     get = model.get_submodule
-    blocks = [s.block_path(i) for i in range(s.n_blocks)]
-    outputs = [s.block_output_path(i) for i in range(s.n_blocks)]  # the blocks themselves, or their last parts
+    running = s.running  # blocks that do not run in this pass (Mllama's cross-attention ones) have no representation
+    blocks = [s.block_path(i) for i in running]
+    outputs = [s.block_output_path(i) for i in running]  # the blocks themselves, or their last parts (XLM)
     last = outputs[-1]
     if hook == "post_attention_norm":
-        missing = [i for i, ff in enumerate(s.feed_forward) if ff is None]
+        missing = [i for i in running if s.feed_forward[i] is None]
         if missing:
             raise ValueError(feed_forward_error(model, s, missing))
-        sources = [("input", ff, get(ff), producer) for ff, producer in zip(s.feed_forward, s.producers)]
-        names = [producer or f"{ff}:input" for ff, producer in zip(s.feed_forward, s.producers)]
+        sources = [("input", s.feed_forward[i], get(s.feed_forward[i]), s.producers[i], _last(s, i)) for i in running]
+        names = [s.producers[i] or f"{s.feed_forward[i]}:input" for i in running]
         return names + [s.final], sources + [_final_source(model, s)], s
     names = ["embeddings"] + outputs[:-1]
-    sources = [("input", blocks[0], get(blocks[0]), None)] + [("output", b, get(b), None) for b in outputs[:-1]]
+    first = None if s.n_runs(0) == 1 else (0, s.n_runs(0))  # the embeddings enter block 0's first run
+    sources = [("input", blocks[0], get(blocks[0]), None, first)] + [
+        ("output", o, get(o), None, _last(s, i)) for i, o in zip(running, outputs[:-1])]
     if final_norm is False:
         names.append(last)
-        sources.append(("output", last, get(last), None))
+        sources.append(("output", last, get(last), None, _last(s, running[-1])))
     else:
         names.append(s.final)
         sources.append(_final_source(model, s))
@@ -263,9 +271,14 @@ def resolve_hook(model, hook, *, embeddings=None, final_norm=None):
 def _final_source(model, s):
     """The final representation: the final norm's output, else what the module holding the blocks returns."""
     if s.final_norm:
-        return ("output", s.final_norm, model.get_submodule(s.final_norm), None)
+        return ("output", s.final_norm, model.get_submodule(s.final_norm), None, None)
     producer = s.final if s.final != f"{s.stack}:output" else None
-    return ("output", s.stack, model.get_submodule(s.stack) if s.stack else model, producer)
+    return ("output", s.stack, model.get_submodule(s.stack) if s.stack else model, producer, None)
+
+
+def _last(s, i):
+    """Which run of block ``i`` to read: None when it runs once, else its last."""
+    return None if s.n_runs(i) == 1 else (-1, s.n_runs(i))
 
 
 class BatchRunner:
@@ -348,7 +361,7 @@ class BatchRunner:
         def reduce_now(hidden, name):  # in the hook, before later modules can change the tensor in place
             return reduce(check_output(hidden, batch["shape"], name, *self.layouts[name]), batch["mask"])
 
-        capture = Capture([(s[1], s[2], s[0]) for s in self.sources], reduce_now)
+        capture = Capture([(s[1], s[2], s[0], s[4]) for s in self.sources], reduce_now)
         try:
             with torch.inference_mode():
                 for index in tqdm(batches, disable=not progress, desc="extract", unit="batch"):

@@ -149,7 +149,15 @@ def load_model(name: str = "embedded", *, dtype: str = "float32", revision=None,
         ) from None
     kind = declared_kind(config)
     loader = AutoModelForCausalLM if kind == "causal_lm" and with_head else AutoModel
-    model, info = loader.from_pretrained(name, revision=revision, dtype=getattr(torch, dtype), output_loading_info=True)
+    try:
+        model, info = loader.from_pretrained(name, revision=revision, dtype=getattr(torch, dtype),
+                                             output_loading_info=True)
+    except ValueError as err:  # the auto class does not map this config: load the class the checkpoint declares
+        declared = _declared_class(config) if loader is AutoModelForCausalLM else None
+        if declared is None or "Unrecognized configuration class" not in str(err):
+            raise
+        model, info = declared.from_pretrained(name, revision=revision, dtype=getattr(torch, dtype),
+                                               output_loading_info=True)
     missing = list(info.get("missing_keys") or []) + list(info.get("mismatched_keys") or [])
     if missing:
         raise ValueError(f"The weights of {name} do not cover its declared architecture "
@@ -161,3 +169,16 @@ def load_model(name: str = "embedded", *, dtype: str = "float32", revision=None,
         raise ValueError(f"The tokenizer of {name} has no vocabulary ({len(tokenizer)} entries); every word would be "
                          "unknown. Save the model's tokenizer with tokenizer.save_pretrained(folder).")
     return model.eval(), tokenizer
+
+
+def _declared_class(config):
+    """The transformers class ``config.architectures`` names, where transformers has it (None otherwise).
+
+    Auto classes map a model type to one config class, so a causal LM saved with a text config of a multimodal
+    family (``MllamaForCausalLM`` writes a ``MllamaTextConfig``) is only found under its own class name.
+    """
+    import transformers
+
+    names = list(getattr(config, "architectures", None) or [])
+    found = getattr(transformers, names[0], None) if len(names) == 1 else None
+    return found if isinstance(found, type) and hasattr(found, "from_pretrained") else None

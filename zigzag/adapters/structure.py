@@ -7,8 +7,12 @@ output; Phi and Pythia feed attention and MLP from one norm). So the layout is
 read from what the modules *do* in one short forward pass with hooks on every
 module (the probe, 4 tokens, batch 1):
 
-* **blocks**: the ``ModuleList`` whose entries each run exactly once, in list
-  order, on a (batch, tokens, hidden) tensor and return one of that shape.
+* **blocks**: the ``ModuleList`` whose entries each run, first in list order,
+  on a (batch, tokens, hidden) tensor and return one of that shape. An entry
+  may run several times (a loop, as in Dory's recurrent section): its
+  representations are those of its last run. An entry other than block 0 may
+  not run at all (Mllama's cross-attention blocks in a text-only pass): it
+  has no representation, as it has no entry in ``output_hidden_states``.
   Several such lists (a vision tower, a second stack): the one with
   ``num_hidden_layers`` entries of the text config, else the longest.
   Sibling lists of equal length whose entries run one after another, entry
@@ -23,7 +27,11 @@ module (the probe, 4 tokens, batch 1):
   token 0 of its input leaves every other token of its output unchanged) and
   has a weight matrix: a dense MLP or a mixture of experts. A token mixer is
   a child with weight matrices that is *not* position-wise (attention,
-  convolution, state-space mixer). Its input is the tensor the paper
+  convolution, state-space mixer). A child that mixes parallel residual
+  streams into one narrower input (Qwen4-exp's hyper-connections) counts as
+  a norm, never as the feed-forward part. A looped block's is found on its
+  first run (later runs may add inputs: Inkling 2 Loop's message gates) and
+  read on its last. Its input is the tensor the paper
   analyses: Llama's ``post_attention_layernorm`` output exactly, Gemma 2/3's
   ``pre_feedforward_layernorm`` output, OLMo 2's raw residual stream, the
   shared input norm of parallel blocks (Phi, GPT-J, Pythia).
@@ -31,14 +39,15 @@ module (the probe, 4 tokens, batch 1):
   tensor object), recorded as provenance; None when the block computes it
   outside any module (OLMo 2's residual add).
 * **final norm**: the first module after the last block that takes the last
-  block's output and returns a tensor of the same shape without weight
-  matrices; None when there is none (BERT).
+  block's output and returns a tensor of the same shape, which is the shape
+  of the stack's output, without weight matrices; None when there is none
+  (BERT, Qwen4-exp).
 * **causal**: whether changing the last token leaves the first token's block
   outputs unchanged (decoder) or not (encoder).
 
 :data:`UNSUPPORTED` lists the model types whose layout the analysis cannot
-use (state-space and recurrent models, several residual streams, looped
-blocks), each with the reason.
+use (state-space and recurrent models, several interleaved stacks), each
+with the reason.
 """
 
 from __future__ import annotations
@@ -62,14 +71,10 @@ UNSUPPORTED = {
                  "config.hash_seed is set) and attends within chunks of the hash-sorted, chunk-padded sequence, so a "
                  "text's vectors change from run to run and with its batch; and its reversible blocks carry two "
                  "residual streams"),
-    "inkling2_text": "each block reads the states of all earlier blocks, so block outputs are not the residual stream",
-    "inkling2_loop_text": "each block reads the states of all earlier blocks and some blocks run in a loop",
-    "dory": "its blocks run more than once per forward pass (a loop)",
-    "hrm_text": "its blocks run many times per forward pass (hierarchical reasoning loops)",
-    "mllama": "every few blocks is a cross-attention block that runs only with an image",
-    "qwen4_exp": "its residual stream is four parallel copies of the embedding (hyper-connections)",
-    "qwen4_exp_text": "its residual stream is four parallel copies of the embedding (hyper-connections)",
-    "zamba2": "its hybrid blocks share one transformer block's weights, so blocks are not separate",
+    "hrm_text": ("HRM has two stacks of blocks (low and high level) that alternate in nested loops on two separate "
+                 "states, so no one list of blocks carries the residual stream"),
+    "zamba2": ("its Mamba blocks have no feed-forward part (attention and MLP run in shared transformer blocks that "
+               "the hybrid blocks call)"),
 }
 
 
@@ -102,6 +107,12 @@ class Structure:
         Name of the final representation (``last_hidden_state``): the final
         norm, else the last block when the stack returns its output
         unchanged, else ``"<stack>:output"``.
+    runs : tuple of int
+        Per block, how many times it runs in one forward pass, where some block
+        runs more than once (Dory's recurrent section) or not at all (Mllama's
+        cross-attention blocks without an image); empty when each runs once.
+        A block's representations come from its last run; a block that does
+        not run has none.
     time_major : bool
         True when the blocks run on (tokens, batch, hidden) tensors (XLNet);
         the stack's own output is (batch, tokens, hidden) either way.
@@ -126,6 +137,7 @@ class Structure:
     causal: bool
     stack: str = ""
     final: str = ""
+    runs: tuple = ()
     time_major: bool = False
     text_start: int | None = None
     parallel: tuple = ()
@@ -144,6 +156,14 @@ class Structure:
         """Path of block ``i`` (its first part, for blocks kept in parallel lists)."""
         return f"{self.blocks}.{i}"
 
+    def n_runs(self, i: int) -> int:
+        """How many times block ``i`` runs in one forward pass."""
+        return self.runs[i] if self.runs else 1
+
+    @property
+    def running(self) -> tuple:
+        """The indices of the blocks that run, the ones with representations."""
+        return tuple(i for i in range(self.n_blocks) if self.n_runs(i))
     @property
     def lists(self) -> tuple:
         """Paths of every ``ModuleList`` that holds the blocks (one, or the parallel ones)."""
@@ -157,6 +177,7 @@ class Structure:
         return {"model_type": self.model_type, "blocks": self.blocks, "n_blocks": self.n_blocks,
                 "feed_forward": list(self.feed_forward), "producers": list(self.producers),
                 "final_norm": self.final_norm, "stack": self.stack, "final": self.final, "kind": self.kind,
+                "runs": list(self.runs) or None,
                 "time_major": self.time_major, "text_start": self.text_start, "parallel": list(self.parallel)}
 
 
@@ -176,7 +197,7 @@ def find_structure(model) -> Structure:
     config = getattr(model, "config", None)
     model_type = str(getattr(config, "model_type", "") or "")
     if model_type in UNSUPPORTED:
-        raise ValueError(_no_blocks_message(model, f"{model_type!r} is {UNSUPPORTED[model_type]}"))
+        raise ValueError(_no_blocks_message(model, f"model type {model_type!r}: {UNSUPPORTED[model_type]}"))
     cached = _CACHE.get(model)
     if cached is not None and _still_valid(model, cached):
         return cached

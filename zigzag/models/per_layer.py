@@ -11,10 +11,13 @@ the kept blocks (``kept``: their old indices, in order; L' = ``len(kept)``):
   repeated over the depth (RecurrentGemma's ``block_types``): the kept
   blocks' entries, written out.
 * **index lists** (``mlp_only_layers``, ``moe_layers``, ``attn_layer_indices``,
-  ...): the kept indices, renumbered.
-* **prefix and suffix counts** (``first_k_dense_replace``,
-  ``num_dense_layers``, ``max_window_layers``; ``num_kv_shared_layers``): how
-  many kept blocks fall inside the prefix (suffix).
+  ...): the kept indices, renumbered (Qwen4-exp's ``ple_layer_ids`` count from 1).
+* **prefix, middle and suffix counts** (``first_k_dense_replace``,
+  ``num_dense_layers``, ``max_window_layers``, ``n_input_layers``; Dory's
+  ``n_recurrent_layers``; ``num_kv_shared_layers``, ``n_output_layers``): how
+  many kept blocks fall inside the prefix (middle section, suffix); section
+  bounds (Inkling 2 Loop's ``loop_layer_index_start``/``end``): how many kept
+  blocks lie before the bound.
 * **rules** that decide a block's kind from its index: ``decoder_sparse_step``
   becomes 1 with the dense kept blocks listed in ``mlp_only_layers``; a
   ``*_layer_period``/``*_layer_offset`` pair and Ernie's
@@ -29,12 +32,16 @@ from __future__ import annotations
 __all__ = ["prune_config"]
 
 INDEX_LISTS = ("mlp_only_layers", "moe_layers", "attn_layer_indices", "full_attn_idxs", "hybrid_layer_ids",
-               "ple_layer_ids", "cross_attention_layers", "global_attention_blocks", "local_layer_ids",
+               "cross_attention_layers", "global_attention_blocks", "local_layer_ids",
                "kv_source_layers", "rope_scaling_layers")
 PER_LAYER_EXTRA = ("indexer_types", "intermediate_size", "activation_sparsity_pattern")
+ONE_BASED_INDEX_LISTS = ("ple_layer_ids",)  # Qwen4-exp counts its per-layer-embedding blocks from 1
 CYCLES = ("block_types",)  # RecurrentGemma: a pattern repeated over the depth
-PREFIX_COUNTS = ("first_k_dense_replace", "num_dense_layers", "max_window_layers")
-SUFFIX_COUNTS = ("num_kv_shared_layers",)
+PREFIX_COUNTS = ("first_k_dense_replace", "num_dense_layers", "max_window_layers", "n_input_layers")
+SUFFIX_COUNTS = ("num_kv_shared_layers", "n_output_layers")
+# a section of blocks after a prefix: (its count, the prefix count); Dory loops over its recurrent section
+MIDDLE_COUNTS = (("n_recurrent_layers", "n_input_layers"),)
+BOUNDS = ("loop_layer_index_start", "loop_layer_index_end")  # Inkling 2 Loop: its looped blocks are [start, end)
 PERIODS = (("attn_layer_period", "attn_layer_offset"), ("expert_layer_period", "expert_layer_offset"))
 _DEPTH_OF_DECODER = ("decoder_layers", "num_decoder_layers")
 
@@ -59,6 +66,9 @@ def prune_config(config, kept, n_blocks: int, blocks_path: str) -> list:
         if name in INDEX_LISTS and isinstance(value, (list, tuple)):
             where = {old: i for i, old in enumerate(kept)}
             put(name, type(value)(where[v] for v in value if v in where))
+        elif name in ONE_BASED_INDEX_LISTS and isinstance(value, (list, tuple)):
+            where = {old + 1: i + 1 for i, old in enumerate(kept)}
+            put(name, type(value)(where[v] for v in value if v in where))
         elif isinstance(value, (list, tuple)) and len(value) == n_blocks and (
                 "layer" in name or name in PER_LAYER_EXTRA) and name != "zigzag_kept_blocks":
             put(name, type(value)(value[i] for i in kept))
@@ -68,6 +78,12 @@ def prune_config(config, kept, n_blocks: int, blocks_path: str) -> list:
             put(name, sum(i < value for i in kept))
         elif name in SUFFIX_COUNTS and _is_int(value):
             put(name, sum(i >= n_blocks - value for i in kept))
+        elif name in BOUNDS and _is_int(value):
+            put(name, sum(i < value for i in kept))
+    for name, prefix in MIDDLE_COUNTS:
+        if _is_int(old.get(name)) and _is_int(old.get(prefix)):
+            start = old[prefix]
+            put(name, sum(start <= i < start + old[name] for i in kept))
     if _is_int(old.get("decoder_sparse_step")) and old["decoder_sparse_step"] != 1:
         step, dense = old["decoder_sparse_step"], set(old.get("mlp_only_layers") or [])
         put("decoder_sparse_step", 1)

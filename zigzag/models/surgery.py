@@ -18,8 +18,8 @@ device (no memory) and
 
 Genuine exceptions: weights packed with one slice per block outside the
 blocks (Gemma 3n/4 per-layer input embeddings, parameters named
-``*per_layer*`` sized ``num_hidden_layers * hidden_size_per_layer_input``)
-keep the kept blocks' slices.
+``*per_layer*`` sized ``num_hidden_layers * hidden_size_per_layer_input``;
+the parameters in :data:`SECTION_PACKED`) keep the kept blocks' slices.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ log = logging.getLogger("zigzag")
 # even when no skeleton can be built
 INDEX_ATTRIBUTES = ("layer_idx", "layer_id", "layer_index", "layer_number", "layer_num", "block_id", "block_idx")
 _SIMPLE = (int, float, bool, str, type(None))
+# parameters outside the blocks that hold one row (dim 0) per block of a section [config start, config end): name
+# suffix -> the config bounds. Inkling 2 Loop keeps one message query per looped block in message_input.query.
+SECTION_PACKED = {"message_input.query": ("loop_layer_index_start", "loop_layer_index_end")}
 
 
 def prune_model(model, blocks, *, copy: bool = True):
@@ -53,6 +56,9 @@ def prune_model(model, blocks, *, copy: bool = True):
         Gemma 3, Phi-4, gpt-oss, Mixtral, DeepSeek-V3, GPT-2, BERT, ...).
     blocks : iterable of int or PrunePlan
         0-based indices of the blocks to remove (``plan.blocks`` for a plan).
+        A plan counts the blocks that have representations: in a model whose
+        text-only pass skips some blocks (Mllama's cross-attention blocks), its
+        indices are mapped to the blocks that run.
     copy : bool, default=True
         Prune a deep copy (the input model is left as it was); ``False``
         prunes in place and saves the memory of a second model.
@@ -87,9 +93,13 @@ def prune_model(model, blocks, *, copy: bool = True):
     structure = find_structure(model)
     n_blocks = structure.n_blocks
     if hasattr(blocks, "blocks") and hasattr(blocks, "n_blocks"):  # a PrunePlan
-        if blocks.n_blocks != n_blocks:
+        running = structure.running  # a plan counts the blocks with representations (Mllama: no cross-attention)
+        if blocks.n_blocks == len(running) != n_blocks:
+            blocks = [running[b] for b in blocks.blocks]
+        elif blocks.n_blocks != n_blocks:
             raise ValueError(f"The plan is for a model with {blocks.n_blocks} blocks, this model has {n_blocks}.")
-        blocks = blocks.blocks
+        else:
+            blocks = blocks.blocks
     if isinstance(blocks, (str, bytes)) or not isinstance(blocks, Iterable):
         one = f" To remove one block, pass [{blocks!r}]." if isinstance(blocks, numbers.Integral) else ""
         raise InputTypeError(
@@ -108,10 +118,14 @@ def prune_model(model, blocks, *, copy: bool = True):
     trial = copy_module.deepcopy(model.config)  # everything is checked before the model is touched
     prune_config(trial, kept, n_blocks, structure.blocks)
     packed = _packed_per_layer(model, structure.blocks, n_blocks)
+    rows = _section_rows(model, kept)
     skeleton = _skeleton(model, trial)
     lists = structure.lists  # one list of blocks, or parallel lists of their parts (XLM)
     if skeleton is not None:
-        _check_weights(_expected_shapes(model, lists, kept, packed, n_blocks), skeleton, structure.blocks)
+        expect = _expected_shapes(model, lists, kept, packed, n_blocks)
+        expect.update({name: (len(r),) + expect[name][1:] for name, r in rows.items()})
+        _check_weights(expect, skeleton, structure.blocks)
+    _check_config(model.config, trial)
     if copy:
         model = copy_module.deepcopy(model)
     import torch
@@ -128,6 +142,11 @@ def prune_model(model, blocks, *, copy: bool = True):
                         setattr(module, name, new_index)
     for name in packed:
         _keep_slices(model.get_submodule(name), kept, n_blocks)
+    for name, keep in rows.items():
+        owner_path, _, param_name = name.rpartition(".")
+        owner = model.get_submodule(owner_path)
+        full = getattr(owner, param_name)
+        setattr(owner, param_name, torch.nn.Parameter(full.data[keep].clone(), requires_grad=full.requires_grad))
     original = list(getattr(model.config, "zigzag_kept_blocks", None) or range(n_blocks))
     changed = prune_config(model.config, kept, n_blocks, structure.blocks)
     model.config.zigzag_kept_blocks = [original[i] for i in kept]
@@ -139,6 +158,35 @@ def prune_model(model, blocks, *, copy: bool = True):
     log.info("pruned blocks %s of %d (%s); config entries updated: %s", removed, n_blocks,
              structure.model_type or type(model).__name__, ", ".join(changed))
     return model
+
+
+def _check_config(config, trial) -> None:
+    """The pruned config must pass the checks transformers runs on it (where the original one does)."""
+    validate = getattr(trial, "validate", None)
+    if validate is None:
+        return
+    try:
+        config.validate()
+    except Exception:  # noqa: BLE001 - the original config already fails: nothing to compare against
+        return
+    try:
+        validate()
+    except Exception as err:  # noqa: BLE001 - transformers' own checks, whatever their type
+        why = " ".join(str(err).split())
+        raise ValueError(f"After removing these blocks the pruned config is invalid ({why}), so the pruned model "
+                         "would not reload. Remove other blocks.") from None
+
+
+def _section_rows(model, kept) -> dict:
+    """Parameters in :data:`SECTION_PACKED`: their name -> the rows of the kept blocks of their section."""
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    found = {}
+    for name, _ in model.named_parameters():
+        for suffix, (start, end) in SECTION_PACKED.items():
+            first, stop = getattr(config, start, None), getattr(config, end, None)
+            if (name == suffix or name.endswith("." + suffix)) and isinstance(first, int) and isinstance(stop, int):
+                found[name] = [i - first for i in kept if first <= i < stop]
+    return found
 
 
 def _packed_per_layer(model, blocks_path: str, n_blocks: int) -> list:
@@ -239,9 +287,9 @@ def _check_weights(expect: dict, skeleton, blocks_path: str) -> None:
 def _take_constants(model, skeleton, lists, kept) -> list:
     """Copy the plain attributes a fresh model computes from its config onto the pruned model.
 
-    Returns the numbers that changed inside the kept blocks other than their positions (``layer_idx``, BigBird's
-    ``seed``): what makes the pruned model differ from the full model with the removed blocks skipped. Names,
-    flags and copies of config lists follow the config and are not reported.
+    Returns the numbers and flags that changed inside the kept blocks other than their positions (``layer_idx``,
+    BigBird's ``seed``): what makes the pruned model differ from the full model with the removed blocks skipped
+    (Inkling 2's ``is_block_boundary``). Names and copies of config lists follow the config and are not reported.
     """
     fresh = dict(skeleton.named_modules())
     changed = []
@@ -258,9 +306,10 @@ def _take_constants(model, skeleton, lists, kept) -> list:
             if not _plain(mine) or mine == value:
                 continue
             setattr(module, key, copy_module.copy(value))
-            position = key in INDEX_ATTRIBUTES or (mine, value) == (kept[new_index] if new_index is not None else None,
-                                                                   new_index)
-            if new_index is not None and not position and type(value) in (int, float):
+            position = key in INDEX_ATTRIBUTES or (type(value) is not bool and (mine, value) == (
+                kept[new_index] if new_index is not None else None, new_index))
+            if new_index is not None and not position and type(value) in (int, float, bool):  # bool: Inkling 2's
+                changed.append(f"{name}.{key}: {mine!r} -> {value!r}")  # is_block_boundary follows the position
                 changed.append(f"{name}.{key}: {mine!r} -> {value!r}")
     return changed
 
