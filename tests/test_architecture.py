@@ -24,7 +24,7 @@ PACKAGE = "zigzag"
 #: bottom to top; each entry is one stage (a module or a subpackage, by dotted name)
 STAGES = (
     ("zigzag.errors",),
-    ("zigzag._version", "zigzag._files", "zigzag._validation", "zigzag._frozen", "zigzag._barcode_files",
+    ("zigzag._version", "zigzag._files", "zigzag._progress", "zigzag._validation", "zigzag._frozen", "zigzag._barcode_files",
      "zigzag._barcode_tables"),
     ("zigzag.clouds", "zigzag.texts", "zigzag.datasets"),
     ("zigzag.streaming",),

@@ -47,9 +47,11 @@ def test_notebook_runs_headless_on_the_authors_barcodes(reference_dir, tmp_path,
     client.execute()  # raises CellExecutionError, with the cell and traceback, if any cell fails
     outputs = [out for cell in _code_cells(nb) for out in cell.outputs]
     text = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+    assert "IProgress" not in text and "TqdmWarning" not in text, "tqdm.auto's warning in a notebook"
     assert "Llama 2 7B (Pile-10k): Barcode(193985 bars over 33 layers" in text
     assert "remove" in text and "20-27" in text and "18-29" in text
     images = [out for out in outputs if "image/png" in out.get("data", {})]
     assert len(images) == 5, f"expected 5 figures (Betti, histogram, S-bar, profile, ILP and BRF), got {len(images)}"
     tables = [out for out in outputs if "text/html" in out.get("data", {})]
     assert len(tables) == 2 and "birth_layer" in tables[0]["data"]["text/html"]
+

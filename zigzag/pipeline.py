@@ -6,7 +6,7 @@ import logging
 import time
 
 import numpy as np
-from tqdm.auto import tqdm
+from ._progress import progress_bar
 
 from dataclasses import dataclass
 
@@ -41,7 +41,7 @@ def _timed_complexes(clouds, *, k, max_dim, metric, graph, progress, device):
     """Complexes of every layer, and the seconds spent in kNN and in clique enumeration."""
     knn_s = cliques_s = 0.0
     complexes = []
-    for x in tqdm(clouds.layers, desc="kNN complexes", unit="layer", disable=not progress, leave=False):
+    for x in progress_bar(clouds.layers, desc="kNN complexes", unit="layer", disable=not progress, leave=False):
         start = time.perf_counter()
         edges = graph_from_neighbours(knn_indices(x, k, metric=metric, device=device), graph=graph)
         middle = time.perf_counter()

@@ -350,7 +350,7 @@ class BatchRunner:
     def run(self, reduce, *, start: int = 0, progress: bool = True):
         """Yield ``(text_indices, [reduce(hidden, mask) per source])`` per batch, from position ``start`` of the order."""
         import torch
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
         model = self.model
         was_training = model.training
@@ -364,7 +364,7 @@ class BatchRunner:
         capture = Capture([(s[1], s[2], s[0], s[4]) for s in self.sources], reduce_now)
         try:
             with torch.inference_mode():
-                for index in tqdm(batches, disable=not progress, desc="extract", unit="batch"):
+                for index in progress_bar(batches, disable=not progress, desc="extract", unit="batch"):
                     kwargs = self.kwargs(index)
                     input_ids = kwargs["input_ids"]
                     batch.update(shape=tuple(input_ids.shape), mask=kwargs["attention_mask"])

@@ -54,7 +54,7 @@ def extract_from_module(module, inputs, modules, *, pooling="last", attention_ma
     (8, 3)
     """
     import torch
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     pooling = check_pooling(pooling, caller="extract_from_module")
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="extract_from_module")
@@ -76,7 +76,7 @@ def extract_from_module(module, inputs, modules, *, pooling="last", attention_ma
     try:
         with Capture(named, lambda out, name: out) as capture, torch.inference_mode():
             starts = range(0, n, batch_size)
-            for s in tqdm(starts, total=len(starts), disable=not progress, desc="extract", unit="batch"):
+            for s in progress_bar(starts, total=len(starts), disable=not progress, desc="extract", unit="batch"):
                 batch = {k: v[s:s + batch_size].to(device) for k, v in items.items()}
                 module(**batch) if as_dict else module(batch[""])
                 mask = None if attention_mask is None else torch.as_tensor(attention_mask)[s:s + batch_size]

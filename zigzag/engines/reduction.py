@@ -190,9 +190,9 @@ def persistence_pairs(cone: ConeMatrix, *, progress: bool = False) -> tuple[np.n
     tree, level_start, n_levels = _bit_tree(n)
     high = [q for q in sorted(columns, reverse=True) if q >= 2]
     total = sum(len(columns[q]) for q in high)
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
-    with tqdm(total=total, desc="zigzag reduction", unit="col", unit_scale=True, disable=not progress,
+    with progress_bar(total=total, desc="zigzag reduction", unit="col", unit_scale=True, disable=not progress,
               leave=False) as bar:
         for q in high:
             cols = columns[q]

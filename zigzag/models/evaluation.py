@@ -326,7 +326,7 @@ def _batches(model, tokenizer, texts, *, batch_size, max_length, add_special_tok
     The batches are :func:`zigzag.extract`'s: texts of similar length, longest first.
     """
     import torch
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     runner, takes = _runner(model, tokenizer, texts, batch_size=batch_size, max_length=max_length,
                             add_special_tokens=add_special_tokens, device=device, padding_side=padding_side,
@@ -335,7 +335,7 @@ def _batches(model, tokenizer, texts, *, batch_size, max_length, add_special_tok
     model.eval()
     try:
         with torch.inference_mode():
-            for index in tqdm(runner.batches(), disable=not progress, desc=desc, unit="batch"):
+            for index in progress_bar(runner.batches(), disable=not progress, desc=desc, unit="batch"):
                 yield index, runner.kwargs(index, takes)
     finally:
         model.train(was_training)

@@ -30,9 +30,9 @@ class Stages:
         stop = threading.Event()
         bar = ticker = None
         if self.progress and ticking:
-            from tqdm.auto import tqdm
+            from .._progress import progress_bar
 
-            bar = tqdm(desc=name, bar_format="{desc}: {elapsed}", leave=True)
+            bar = progress_bar(desc=name, bar_format="{desc}: {elapsed}", leave=True)
             if _is_terminal(bar.fp):  # a log file gets the line once, with the final time
                 ticker = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
                 ticker.start()

@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from tqdm.auto import tqdm
+from .._progress import progress_bar
 
 from ..engines import interval_types
 from ..filtration import ZigzagSchedule
@@ -129,7 +129,7 @@ def bar_representatives(schedule: ZigzagSchedule, dimension, birth_step, death_s
     runs = Runs(schedule, top)
     kinds = [str(t) for t in interval_types(birth, death, n_layers=schedule.n_layers, kind=schedule.kind)]
     out = [None] * len(dimension)
-    with tqdm(desc="representatives (reductions)", unit="reduction", disable=not progress, leave=False) as bar:
+    with progress_bar(desc="representatives (reductions)", unit="reduction", disable=not progress, leave=False) as bar:
         for backward, lo, hi, members in _plan(runs, dimension, kinds, birth, death, direction):
             cone = Cone(runs, lo, hi, backward)
             readings = {}

@@ -13,7 +13,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from tqdm.auto import tqdm
+from .._progress import progress_bar
 
 from . import tasks as T
 
@@ -142,7 +142,7 @@ def run_tasks(todo: list, cached: int, client_factory, *, progress: bool = True)
     from distributed import as_completed
 
     tally = Tally(total=len(todo) + cached, cached=cached)
-    bar = tqdm(total=tally.total, desc="zigzag sweep", unit="task", disable=not progress, initial=cached)
+    bar = progress_bar(total=tally.total, desc="zigzag sweep", unit="task", disable=not progress, initial=cached)
 
     def show(refresh: bool):
         bar.set_postfix_str(f"done {tally.done}, cached {tally.cached}, failed {tally.failed}", refresh=refresh)
