@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import logging
 import platform
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -212,6 +213,16 @@ def _baseline_size(config: RunConfig, plans) -> tuple:
     return None, "no zigzag plan removes a block without being degenerate, so the baselines were not made"
 
 
+def _load_kernels() -> None:
+    """Load the compiled kernels (:func:`zigzag.pipeline.warm_up`); a failure here resurfaces in ``compute``."""
+    from ..pipeline import warm_up
+
+    try:
+        warm_up()
+    except BaseException:  # noqa: BLE001 - only a head start: compute itself reports any real error
+        log.debug("loading the kernels ahead of the barcode failed", exc_info=True)
+
+
 def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> RunResult:
     """Run the whole pruning-criterion pipeline and write the report folder.
 
@@ -261,11 +272,14 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
             family = family_of(model)
             hook, pooling = resolve_defaults(model, config.hook, config.pooling)  # the one default per model kind
         run = dict(batch_size=config.batch_size, max_length=config.max_length, device=config.device)
+        warming = threading.Thread(target=_load_kernels, name="zigzag-kernels", daemon=True)
+        warming.start()  # numba loads the barcode's kernels (seconds) while the model runs, which frees the GIL
         with stages("extract", ticking=False):
             observing = observe_reference(model) if config.evaluate else contextlib.nullcontext()
             with observe_block_distances(model) as recorder, observing as seen:
                 clouds = extract(model, tokenizer, texts, hook=hook, pooling=pooling, progress=progress, **run)
         with stages("zigzag barcode"):
+            warming.join()
             bars = compute(clouds, k=config.k, max_dim=config.max_dim, progress=False)
             bars.save(folder.path("barcode.csv"))
             bars.save(folder.path("barcode.npz"))
