@@ -75,7 +75,7 @@ def parse_args(argv=None):
                         help="tolerance of the zigzag rule; repeat for several (default: --q 0.9 --q 0.8)")
     parser.add_argument("--k", type=int, default=5, help="neighbours per point (default 5, as in the paper)")
     parser.add_argument("--max-length", type=int, default=None, help="truncate texts to this many tokens")
-    parser.add_argument("--batch-size", type=int, default=16, help="texts per forward pass (default 16)")
+    parser.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default 32)")
     parser.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default="float32",
                         help="weights' dtype when loading --model (default float32, as in the paper)")
     parser.add_argument("--device", default=None, help="e.g. cuda or cpu (default: where the model loads)")

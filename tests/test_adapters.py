@@ -429,9 +429,8 @@ def test_step_by_step_route_gives_exactly_what_run_gives(minilm, tmp_path, capsy
     texts.write_text("\n".join(builtin_corpus(40, seed=7)) + "\n", encoding="utf-8")
     report = tmp_path / "report"
     assert main(["run", "--texts", str(texts), "--n-texts", "40", "--k", "5", "--no-evaluate", "--out", str(report),
-                 "--batch-size", "16", "-q"]) == 0
-    assert main(["extract", "embedded", "--texts", str(texts), "--out", str(tmp_path / "clouds"), "--batch-size", "16",
                  "-q"]) == 0
+    assert main(["extract", "embedded", "--texts", str(texts), "--out", str(tmp_path / "clouds"), "-q"]) == 0
     assert main(["compute", str(tmp_path / "clouds"), "-o", str(tmp_path / "bars.npz"), "--k", "5", "--max-dim", "1",
                  "-q"]) == 0
     capsys.readouterr()
@@ -439,6 +438,8 @@ def test_step_by_step_route_gives_exactly_what_run_gives(minilm, tmp_path, capsy
     steps = json.loads(capsys.readouterr().out)
     manifest = read_manifest(tmp_path / "clouds")
     assert (manifest["hook"], manifest["pooling"]) == ("post_attention_norm", "mean")  # the encoder default
+    run_batch_size = json.loads((report / "run.json").read_text())["config"]["batch_size"]
+    assert manifest["batch_sizes"] == [[0, run_batch_size]]  # one default batch size
     ran, stepped = Barcode.load(report / "barcode.npz"), Barcode.load(tmp_path / "bars.npz")
     for field in ("dimension", "birth_step", "death_step"):
         np.testing.assert_array_equal(getattr(ran, field), getattr(stepped, field))

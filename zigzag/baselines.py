@@ -177,7 +177,7 @@ class _Sums:
                               self.cosine_tokens / self.n_tokens, self.n_texts, self.n_tokens, meta)
 
 
-def block_distances(model, tokenizer, texts, *, batch_size: int = 16, max_length: int | None = None, device=None,
+def block_distances(model, tokenizer, texts, *, batch_size: int = 32, max_length: int | None = None, device=None,
                     add_special_tokens: bool | None = None, padding_side: str | None = None,
                     progress: bool = True) -> BlockDistances:
     """Run texts through a transformers model and measure how much each span of blocks turns the residual stream.

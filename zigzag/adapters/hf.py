@@ -39,8 +39,8 @@ from ..texts import as_texts, text_position, texts_sha256
 from ._capture import Capture, match_modules, move_to_device
 from .families import model_kind, resolve_defaults
 from .pooling import check_pooling, pool
-from .tokens import (encode, fixed_padding, length_batches, length_order, position_offset, resolve_max_length,
-                     token_lengths)
+from .tokens import (DEFAULT_BATCH_SIZE, encode, fixed_padding, length_batches, length_order, position_offset,
+                     resolve_max_length, token_lengths)
 
 __all__ = ["extract", "NAMED_HOOKS"]
 
@@ -50,7 +50,7 @@ NAMED_HOOKS = ("post_attention_norm", "residual")
 DTYPES = ("float32", "float16", "float64")
 
 
-def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int = 16,
+def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int = DEFAULT_BATCH_SIZE,
             max_length: int | None = None, device=None, dtype: str = "float32", add_special_tokens: bool | None = None,
             padding_side: str | None = None, embeddings: bool | None = None, final_norm: bool | None = None,
             out=None, overwrite: bool = False, progress: bool = True) -> LayerClouds:
@@ -73,7 +73,7 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
         See :mod:`zigzag.adapters.pooling`. Default: ``"last"`` (the last real
         token, the paper's) for decoders, ``"mean"`` for encoders
         (:func:`zigzag.adapters.resolve_defaults`).
-    batch_size : int, default=16
+    batch_size : int, default=32
         Texts per forward pass. Batches group texts of similar length (the
         longest first), so they carry little padding; the vectors are
         returned in text order.

@@ -11,10 +11,11 @@ text order carry about as many padding tokens as real ones on a mixed corpus.
 
 from __future__ import annotations
 
-__all__ = ["FIXED_PADDING", "encode", "fixed_padding", "length_batches", "length_order", "max_tokens",
-           "position_offset", "resolve_max_length", "token_lengths"]
+__all__ = ["DEFAULT_BATCH_SIZE", "FIXED_PADDING", "encode", "fixed_padding", "length_batches", "length_order",
+           "max_tokens", "position_offset", "resolve_max_length", "token_lengths"]
 
 _NO_LIMIT = 10**6  # tokenizers without a limit report int(1e30)
+DEFAULT_BATCH_SIZE = 32  # texts per forward pass, for every entry point (extract, run, sweep, baselines, evaluation)
 
 
 # Models that accept one padding only, whatever was asked: model type -> (padding side, pad id), with the reason.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 def _add_extract(sub):
     from ..adapters.hf import DTYPES
+    from ..adapters.tokens import DEFAULT_BATCH_SIZE
 
     p = sub.add_parser("extract", help="layer clouds of a transformers model, streamed to a folder",
                        description="Run texts through a transformers model and write one pooled vector per text and "
@@ -26,7 +27,8 @@ def _add_extract(sub):
     p.add_argument("--raw-final", action="store_true", help="residual: last block's output before the final norm")
     p.add_argument("--pooling", default=None,
                    help="last, mean, first, or an int token position (default: last for decoders, mean for encoders)")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                   help=f"texts per forward pass (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--max-length", type=int, default=None,
                    help="truncate texts to this many tokens (default: the model's position limit)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: where the model loads, the CPU)")

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._files import jsonable, write_json, write_text
 from .._validation import check_float, check_int
+from ..adapters.tokens import DEFAULT_BATCH_SIZE
 from ..errors import InputError
 from ._stages import Stages
 from .figures import draw_figures
@@ -67,7 +68,7 @@ class RunConfig:
     out: str = "zigzag-report"
     overwrite: bool = False
     seed: int = 0
-    batch_size: int = 32
+    batch_size: int = DEFAULT_BATCH_SIZE
     max_length: int | None = None
     device: str | None = None
     extra: dict = field(default_factory=dict)
