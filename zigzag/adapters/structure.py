@@ -164,6 +164,7 @@ class Structure:
     def running(self) -> tuple:
         """The indices of the blocks that run, the ones with representations."""
         return tuple(i for i in range(self.n_blocks) if self.n_runs(i))
+
     @property
     def lists(self) -> tuple:
         """Paths of every ``ModuleList`` that holds the blocks (one, or the parallel ones)."""
