@@ -14,7 +14,7 @@ import itertools
 import gudhi
 import numpy as np
 import pytest
-from scipy.spatial.distance import cdist
+from oracles import brute_knn
 
 from zigzag.complexes import flag_complex, knn_complex
 from zigzag.engines import zigzag_bars
@@ -36,15 +36,6 @@ def gudhi_betti(edges, n_points, max_dim):
     st.compute_persistence(persistence_dim_max=True)
     betti = list(st.betti_numbers())
     return (betti + [0] * (max_dim + 1))[: max_dim + 1]
-
-
-def brute_knn(x, k, metric):
-    if metric == "cosine":
-        x = x / np.linalg.norm(x, axis=1, keepdims=True)
-    d = cdist(x, x, "sqeuclidean")
-    np.fill_diagonal(d, np.inf)
-    idx = np.arange(len(x))
-    return np.array([np.lexsort((idx, row))[:k] for row in d])
 
 
 def random_case(rng):
