@@ -40,7 +40,7 @@ from ._capture import Capture, match_modules, move_to_device
 from .families import model_kind, resolve_defaults
 from .pooling import check_pooling, pool
 from .tokens import (DEFAULT_BATCH_SIZE, encode, fixed_padding, length_batches, length_order, position_offset,
-                     resolve_max_length, token_lengths)
+                     resolve_max_length, token_lengths, truncation)
 
 __all__ = ["extract", "NAMED_HOOKS"]
 
@@ -141,12 +141,8 @@ def extract(model, tokenizer, texts, *, hook=None, pooling=None, batch_size: int
     if add_special_tokens is None:
         add_special_tokens = structure is not None and not structure.causal
     padding_side = check_option(padding_side or "right", "padding_side", ("left", "right"), caller="extract")
-    lengths = token_lengths(tokenizer, texts, add_special_tokens=add_special_tokens,
-                            where=lambda i: text_position(texts, i))
-    n_truncated = 0 if max_length is None else int(np.sum(lengths > max_length))
-    if n_truncated:
-        log.warning("%d of %d texts are longer than %d tokens and were truncated to it", n_truncated, len(texts),
-                    max_length)
+    max_length, lengths, n_truncated = truncation(model, tokenizer, texts, max_length,
+                                                  add_special_tokens=add_special_tokens)
     runner = BatchRunner(model, tokenizer, texts, sources, batch_size=batch_size, max_length=max_length,
                          add_special_tokens=add_special_tokens, padding_side=padding_side, device=device,
                          structure=structure, lengths=lengths)

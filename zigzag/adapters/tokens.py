@@ -11,8 +11,10 @@ text order carry about as many padding tokens as real ones on a mixed corpus.
 
 from __future__ import annotations
 
+import logging
+
 __all__ = ["DEFAULT_BATCH_SIZE", "FIXED_PADDING", "encode", "fixed_padding", "length_batches", "length_order",
-           "max_tokens", "position_offset", "resolve_max_length", "token_lengths"]
+           "max_tokens", "position_offset", "resolve_max_length", "token_lengths", "truncation"]
 
 _NO_LIMIT = 10**6  # tokenizers without a limit report int(1e30)
 DEFAULT_BATCH_SIZE = 32  # texts per forward pass, for every entry point (extract, run, sweep, baselines, evaluation)
@@ -95,6 +97,26 @@ def token_lengths(tokenizer, texts, *, add_special_tokens: bool, where=None, chu
         _empty_error(ids, lambda i: where(start + i))
         lengths[start:start + len(ids)] = [len(x) for x in ids]
     return lengths
+
+
+def truncation(model, tokenizer, texts, max_length=None, *, add_special_tokens: bool, caller: str = "extract",
+               quiet: bool = False) -> tuple:
+    """``(max_length, lengths, n_truncated)``: the resolved limit, each text's token count, how many texts it cuts.
+
+    Every entry point counts (and, unless ``quiet``, logs) the texts it cuts here.
+    """
+    import numpy as np
+
+    from ..texts import text_position
+
+    max_length = resolve_max_length(model, tokenizer, max_length, caller=caller)
+    lengths = token_lengths(tokenizer, texts, add_special_tokens=add_special_tokens,
+                            where=lambda i: text_position(texts, i))
+    n_truncated = 0 if max_length is None else int(np.sum(lengths > max_length))
+    if n_truncated and not quiet:
+        logging.getLogger("zigzag").warning("%d of %d texts are longer than %d tokens and were truncated to it",
+                                            n_truncated, len(texts), max_length)
+    return max_length, lengths, n_truncated
 
 
 def length_order(lengths, max_length=None):

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._frozen import FrozenRecord
 from .._validation import check_int, check_option
+from ..adapters.tokens import truncation
 from ..errors import InputError, InputTypeError
 from ..knn import knn_indices
 from ..texts import as_texts, texts_sha256
@@ -175,8 +176,8 @@ def reference_outputs(model, tokenizer, texts, *, kind: str | None = None, batch
     kind, family = _resolve_kind(model, kind)
     texts = as_texts(texts, minimum=1, caller="reference_outputs")
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="reference_outputs")
-    max_length, lengths, n_truncated = _truncation(model, tokenizer, texts, max_length, add_special_tokens,
-                                                   "reference_outputs")
+    max_length, lengths, n_truncated = truncation(model, tokenizer, texts, max_length,
+                                                  add_special_tokens=add_special_tokens, caller="reference_outputs")
     run = dict(batch_size=batch_size, max_length=max_length, add_special_tokens=add_special_tokens, device=device,
                progress=progress, desc=desc, lengths=lengths)
     common = _reference_fields(model, family, kind, texts, batch_size, max_length, add_special_tokens, n_truncated)
@@ -241,8 +242,9 @@ def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int
     k = check_int(k, "k", minimum=1, caller="evaluate")
     texts = as_texts(texts, minimum=k + 1 if kind == "encoder" else 1, caller="evaluate")
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="evaluate")
-    max_length, lengths, n_truncated = _truncation(model, tokenizer, texts, max_length, add_special_tokens,
-                                                   "evaluate", quiet=reference is None)
+    max_length, lengths, n_truncated = truncation(model, tokenizer, texts, max_length,
+                                                  add_special_tokens=add_special_tokens, caller="evaluate",
+                                                  quiet=reference is None)
     settings = {"batch_size": batch_size, "max_length": max_length, "add_special_tokens": bool(add_special_tokens)}
     if reference is None:
         reference = reference_outputs(model, tokenizer, texts, kind=kind, device=device, progress=progress,
@@ -287,21 +289,6 @@ def knn_overlap(a, b, k: int) -> float:
     """
     na, nb = knn_indices(a, k, metric="cosine"), knn_indices(b, k, metric="cosine")
     return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(na, nb)]))
-
-
-def _truncation(model, tokenizer, texts, max_length, add_special_tokens, caller, quiet=False):
-    """The resolved ``max_length`` (the model's limit by default), each text's token count, and how many are cut."""
-    from ..adapters.tokens import resolve_max_length, token_lengths
-    from ..texts import text_position
-
-    max_length = resolve_max_length(model, tokenizer, max_length, caller=caller)
-    lengths = token_lengths(tokenizer, texts, add_special_tokens=add_special_tokens,
-                            where=lambda i: text_position(texts, i))
-    n_truncated = 0 if max_length is None else int(np.sum(lengths > max_length))
-    if n_truncated and not quiet:
-        log.warning("%d of %d texts are longer than %d tokens and were truncated to it", n_truncated, len(texts),
-                    max_length)
-    return max_length, lengths, n_truncated
 
 
 def _runner(model, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device, padding_side,

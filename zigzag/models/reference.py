@@ -20,9 +20,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..adapters.tokens import truncation
 from ..texts import as_texts
 from .evaluation import (Reference, _encoder_padding, _pooled_embeddings, _reference_fields, _resolve_kind,
-                         _runner, _truncation)
+                         _runner)
 
 __all__ = ["ReferenceRecorder", "observe_reference"]
 
@@ -63,8 +64,9 @@ class ReferenceRecorder:
         if self.kind != "encoder" or not self.passes:
             return None
         texts = as_texts(texts, minimum=1, caller="reference")
-        max_length, lengths, n_truncated = _truncation(self.model, tokenizer, texts, max_length, add_special_tokens,
-                                                       "reference", quiet=True)
+        max_length, lengths, n_truncated = truncation(self.model, tokenizer, texts, max_length,
+                                                      add_special_tokens=add_special_tokens, caller="reference",
+                                                      quiet=True)
         base = self.model.base_model
         runner, takes = _runner(base, tokenizer, texts, batch_size=batch_size, max_length=max_length,
                                 add_special_tokens=add_special_tokens, device=device,
