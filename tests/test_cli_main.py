@@ -113,3 +113,29 @@ def test_quiet_hint_only_for_commands_with_q():
     assert cli._quiet_hint(["describe", "b.json", "-q", "0.9", "-o", "x"]) is None
     assert cli._quiet_hint(["prune-plan", "b.json", "-q", "bars.csv"]) is None
     assert "--q 1" in cli._quiet_hint(["prune-plan", "b.json", "--quiet", "1"])
+
+
+def test_the_executable_makes_full_collections_rarer_freezes_at_the_end_and_exits_with_mains_code(monkeypatch):
+    import gc
+
+    calls = []
+    monkeypatch.setattr(cli, "main", lambda argv=None: calls.append(gc.get_threshold()) or 3)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    before = gc.get_threshold()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.entry()
+    finally:
+        gc.set_threshold(*before)
+    assert exited.value.code == 3
+    assert calls == [before[:2] + (cli.FULL_COLLECTION_THRESHOLD,), "freeze"]
+
+
+def test_python_m_zigzag_cli_runs_the_command_and_exits_with_its_code(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "zigzag.cli", "describe", str(tmp_path / "missing.csv"), "-o",
+                           str(tmp_path / "d.json")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith("zigzag describe: error:") and done.stderr.count("\n") == 1

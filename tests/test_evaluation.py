@@ -136,3 +136,25 @@ def test_an_encoders_reference_read_from_the_extraction_pass_is_bitwise_its_own_
     with observe_reference(llama) as causal:
         extract(llama, tiny_tokenizer, texts, batch_size=4, progress=False)
     assert causal.reference(tiny_tokenizer, texts, batch_size=4) is None
+
+
+def test_torch_uses_one_thread_fewer_only_while_the_other_work_runs():
+    from concurrent.futures import Future
+
+    from zigzag.models.devices import one_thread_fewer_while
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        pending, done = Future(), Future()
+        done.set_result(None)
+        with one_thread_fewer_while(pending):
+            assert torch.get_num_threads() == 2
+        assert torch.get_num_threads() == 3
+        with one_thread_fewer_while(done):
+            assert torch.get_num_threads() == 3
+        torch.set_num_threads(1)
+        with one_thread_fewer_while(pending):
+            assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

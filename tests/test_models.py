@@ -84,6 +84,28 @@ def test_prune_model_keeps_per_layer_config_entries_and_takes_plans(tiny_tokeniz
     assert inplace is model and len(_blocks(model)) == 3 and model.config.num_hidden_layers == 3
 
 
+@pytest.mark.parametrize("family", ("llama", "gpt2", "bert"))
+def test_prune_model_shared_copy_reuses_the_weights_and_computes_what_a_deep_copy_does(family, make_tiny_model,
+                                                                                      tiny_tokenizer):
+    model = make_tiny_model(family, n_layers=4)
+    ids = tiny_tokenizer(builtin_corpus(2)[1], add_special_tokens=False, return_tensors="pt")["input_ids"]
+    key = "last_hidden_state" if family == "bert" else "logits"
+    with torch.no_grad():
+        before = model(input_ids=ids)[key]
+    shared, deep = prune_model(model, [1, 2], copy="shared"), prune_model(model, [1, 2])
+    pairs = list(zip(_blocks(shared)[1].parameters(), _blocks(model)[3].parameters()))
+    assert pairs and all(a is b for a, b in pairs)  # the same tensors: no second copy of the weights
+    assert all(a.data_ptr() != b.data_ptr() for a, b in zip(_blocks(deep)[1].parameters(),
+                                                            _blocks(model)[3].parameters()))
+    assert _blocks(shared)[1] is not _blocks(model)[3] and len(_blocks(model)) == 4
+    with torch.no_grad():
+        torch.testing.assert_close(shared(input_ids=ids)[key], deep(input_ids=ids)[key], rtol=0, atol=0)
+        torch.testing.assert_close(model(input_ids=ids)[key], before, rtol=0, atol=0)  # the input model is intact
+    assert model.config.num_hidden_layers == 4 and shared.config.zigzag_kept_blocks == [0, 3]
+    with pytest.raises(ValueError, match="True, False or 'shared'"):
+        prune_model(model, [1], copy="deep")
+
+
 def _kinds(config, rule):
     return [rule(config, i) for i in range(config.num_hidden_layers)]
 

@@ -3,6 +3,10 @@
 import contextlib
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 from unittest import mock
 
 import numpy as np
@@ -234,16 +238,49 @@ def test_a_profile_that_names_no_block_is_one_line_and_leaves_nothing(tmp_path, 
 
 
 def test_ctrl_c_during_a_run_leaves_nothing_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
-    import zigzag.pipeline
+    import zigzag.report.run
 
-    def interrupted(*args, **kwargs):
+    def interrupted(*args, **kwargs):  # while the second process draws the figures into the folder
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(zigzag.pipeline, "compute", interrupted)
+    monkeypatch.setattr(zigzag.report.run, "_evaluate", interrupted)
     out = tmp_path / "cut"
     assert main(["run", *RUN, "--out", str(out)]) == 130
     assert "interrupted; the unfinished report was removed; run the same command again" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups")
+def test_ctrl_c_in_a_terminal_stops_both_processes_and_leaves_nothing(tmp_path):
+    """Ctrl-C reaches the whole process group, the second process (drawing the figures) included."""
+    command = [sys.executable, "-m", "zigzag.cli", "run", "--n-texts", "60", "--k", "4", "--out", str(tmp_path / "cut")]
+    run = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), cwd=tmp_path)
+    seen = b""
+    while b"evaluate plan" not in seen:  # the figures are being drawn into the folder now
+        chunk = run.stderr.read1(4096)
+        assert chunk, seen.decode(errors="replace")
+        seen += chunk
+    os.killpg(run.pid, signal.SIGINT)
+    err = (seen + run.stderr.read()).decode()
+    assert run.wait(timeout=120) == 130
+    assert err.rstrip().endswith("interrupted; the unfinished report was removed; run the same command again to start "
+                                 "over.") and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_report_file_announced_but_not_written_can_be_taken_back(tmp_path):
+    from zigzag.report.folder import MARKER, ReportFolder
+
+    with ReportFolder(tmp_path / "r") as folder:
+        folder.path("kept.json").write_text("{}")
+        folder.path("maybe.png")  # announced, then not drawn
+        folder.discard("maybe.png")
+        assert json.loads((folder.partial / MARKER).read_text())["files"] == ["kept.json"]
+        with pytest.raises(RuntimeError, match="was written"):
+            folder.discard("kept.json")
+        folder.finish({})
+    assert set(json.loads((tmp_path / "r" / "run.json").read_text())["files"]) == {"kept.json"}
 
 
 # ---------------------------------------------------------------- nothing a user wrote is ever removed

@@ -1,7 +1,6 @@
 """``python -m zigzag.cli``."""
 
-import sys
+from . import entry
 
-from . import main
-
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned process re-imports the main module
+    entry()

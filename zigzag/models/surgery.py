@@ -46,7 +46,7 @@ _SIMPLE = (int, float, bool, str, type(None))
 SECTION_PACKED = {"message_input.query": ("loop_layer_index_start", "loop_layer_index_end")}
 
 
-def prune_model(model, blocks, *, copy: bool = True):
+def prune_model(model, blocks, *, copy: bool | str = True):
     """Remove blocks from a transformers model.
 
     Parameters
@@ -59,9 +59,12 @@ def prune_model(model, blocks, *, copy: bool = True):
         A plan counts the blocks that have representations: in a model whose
         text-only pass skips some blocks (Mllama's cross-attention blocks), its
         indices are mapped to the blocks that run.
-    copy : bool, default=True
+    copy : bool or "shared", default=True
         Prune a deep copy (the input model is left as it was); ``False``
-        prunes in place and saves the memory of a second model.
+        prunes in place and saves the memory of a second model; ``"shared"``
+        prunes a copy whose parameters are the input model's own tensors (no
+        second copy of the weights, and fast): both models stay usable for
+        inference, but training either one changes the other.
 
     Returns
     -------
@@ -100,6 +103,8 @@ def prune_model(model, blocks, *, copy: bool = True):
             raise ValueError(f"The plan is for a model with {blocks.n_blocks} blocks, this model has {n_blocks}.")
         else:
             blocks = blocks.blocks
+    if copy not in (True, False, "shared"):
+        raise ValueError(f"The 'copy' parameter of prune_model must be True, False or 'shared'; got {copy!r}.")
     if isinstance(blocks, (str, bytes)) or not isinstance(blocks, Iterable):
         one = f" To remove one block, pass [{blocks!r}]." if isinstance(blocks, numbers.Integral) else ""
         raise InputTypeError(
@@ -126,8 +131,8 @@ def prune_model(model, blocks, *, copy: bool = True):
         expect.update({name: (len(r),) + expect[name][1:] for name, r in rows.items()})
         _check_weights(expect, skeleton, structure.blocks)
     _check_config(model.config, trial)
-    if copy:
-        model = copy_module.deepcopy(model)
+    if copy:  # "shared": the copy reuses the parameters (pruning replaces parameters, never writes into them)
+        model = copy_module.deepcopy(model, {id(p): p for p in model.parameters()} if copy == "shared" else None)
     import torch
 
     for path in lists:
@@ -310,7 +315,6 @@ def _take_constants(model, skeleton, lists, kept) -> list:
                 kept[new_index] if new_index is not None else None, new_index))
             if new_index is not None and not position and type(value) in (int, float, bool):  # bool: Inkling 2's
                 changed.append(f"{name}.{key}: {mine!r} -> {value!r}")  # is_block_boundary follows the position
-                changed.append(f"{name}.{key}: {mine!r} -> {value!r}")
     return changed
 
 

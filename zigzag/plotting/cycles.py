@@ -147,7 +147,7 @@ def persistent_loops_section(clouds, barcode, texts, folder, *, top: int = 5, n_
     """
     from pathlib import Path
 
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .._files import save_figure
 
@@ -166,10 +166,9 @@ def persistent_loops_section(clouds, barcode, texts, folder, *, top: int = 5, n_
         lines.append(f"{rank}. **Layers {cycle.birth_layer}–{cycle.death_layer - 1}** ({cycle.persistence} layers, "
                      f"bar {cycle.bar_index}, {len(cycle.vertices)} prompts at layer {cycle.layer}): {shown}{more}")
     panels = found[:n_panels]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 5.0), layout="constrained", squeeze=False)
-    for cycle, ax in zip(panels, axes[0]):
+    fig = Figure(figsize=(5.6 * len(panels), 5.0), layout="constrained")  # no pyplot state: safe off the main thread
+    for cycle, ax in zip(panels, fig.subplots(1, len(panels), squeeze=False)[0]):
         plot_cycle(clouds, cycle, ax=ax, texts=texts)
     save_figure(fig, folder("loops.png") if callable(folder) else Path(folder) / "loops.png", dpi=110)
-    plt.close(fig)
     return lines + ["", f"**The {len(panels)} longest loops in their layers (PCA of the loop's prompts and their "
                         "neighbours)**", "", "![persistent loops](loops.png)", ""]

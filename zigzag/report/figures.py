@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._files import save_figure
 
-__all__ = ["FIGURES", "draw_figures"]
+__all__ = ["FIGURES", "draw_figures", "warm_up_figures"]
 
 #: Figures of a report: file stem -> (caption, size in inches).
 FIGURES = {
@@ -37,3 +37,23 @@ def draw_figures(bars, plans, path_of) -> None:
         fig = Figure(figsize=size, layout="constrained")
         draw[name](fig.add_subplot())
         save_figure(fig, path_of(f"{name}.png"), dpi=110)
+
+
+def warm_up_figures() -> None:
+    """Pay matplotlib's first-figure costs (imports, font cache, mathtext parser) on a throwaway figure.
+
+    They are about two thirds of drawing a report's figures; ``zigzag run``
+    pays them in the background while the model runs.
+    """
+    import io
+
+    from matplotlib.figure import Figure
+
+    from .. import plotting  # noqa: F401 - its imports are part of the cost
+
+    fig = Figure(figsize=(2, 2), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label="$H_1$")
+    ax.set(xlabel="layer", title=r"$\bar S_1$")
+    ax.legend()
+    fig.savefig(io.BytesIO(), format="png", dpi=110)

@@ -215,6 +215,14 @@ class ReportFolder:
             self._write_marker()
         return self.partial / name
 
+    def discard(self, name: str) -> None:
+        """Take back a file announced by :meth:`path` that was not written after all (an optional figure)."""
+        if (self.partial / name).exists():
+            raise RuntimeError(f"report file {name!r} was written; it cannot be discarded")
+        if name in self.names:
+            self.names.remove(name)
+            self._write_marker()
+
     def finish(self, record: dict) -> dict:
         """Write ``run.json`` (``record`` plus the manifest) and move the report to ``out``; return the manifest."""
         files = {name: file_record(self.partial / name) for name in self.names if (self.partial / name).is_file()}

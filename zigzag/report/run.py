@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import multiprocessing
 import platform
-import threading
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -31,7 +32,8 @@ from .._validation import check_float, check_int
 from ..adapters.tokens import DEFAULT_BATCH_SIZE
 from ..errors import InputError
 from ._stages import Stages
-from .figures import draw_figures
+from . import _worker
+from .figures import FIGURES
 from .folder import MANIFEST, ReportFolder
 
 __all__ = ["RunConfig", "RunResult", "PlanEvaluation", "load_run_texts", "run_report"]
@@ -214,16 +216,6 @@ def _baseline_size(config: RunConfig, plans) -> tuple:
     return None, "no zigzag plan removes a block without being degenerate, so the baselines were not made"
 
 
-def _load_kernels() -> None:
-    """Load the compiled kernels (:func:`zigzag.pipeline.warm_up`); a failure here resurfaces in ``compute``."""
-    from ..pipeline import warm_up
-
-    try:
-        warm_up()
-    except BaseException:  # noqa: BLE001 - only a head start: compute itself reports any real error
-        log.debug("loading the kernels ahead of the barcode failed", exc_info=True)
-
-
 def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> RunResult:
     """Run the whole pruning-criterion pipeline and write the report folder.
 
@@ -257,13 +249,19 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
     from ..baselines import baseline_plans, observe_block_distances
     from ..descriptors import describe
     from ..models import observe_reference
-    from ..pipeline import compute
+    from ..models.devices import one_thread_fewer_while
     from ..pruning import prune_plans
     from .markdown import render
 
     config = config.validated()
     stages = Stages(progress)
-    with ReportFolder(config.out, overwrite=config.overwrite) as folder:
+    # the second process loads the kernels and matplotlib while this one imports torch, then makes the barcode and
+    # draws the figures while this one evaluates; leaving the block waits for it, so nothing is written into the
+    # folder once it is cleaned up
+    with ReportFolder(config.out, overwrite=config.overwrite) as folder, \
+            ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=_worker.ignore_interrupts) as topology:
+        topology.submit(_worker.prepare)
         with stages("load model and texts"):
             model, tokenizer = load_model(config.model)
             texts, texts_source = load_run_texts(config)
@@ -273,17 +271,13 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
             family = family_of(model)
             hook, pooling = resolve_defaults(model, config.hook, config.pooling)  # the one default per model kind
         run = dict(batch_size=config.batch_size, max_length=config.max_length, device=config.device)
-        warming = threading.Thread(target=_load_kernels, name="zigzag-kernels", daemon=True)
-        warming.start()  # numba loads the barcode's kernels (seconds) while the model runs, which frees the GIL
         with stages("extract", ticking=False):
             observing = observe_reference(model) if config.evaluate else contextlib.nullcontext()
             with observe_block_distances(model) as recorder, observing as seen:
                 clouds = extract(model, tokenizer, texts, hook=hook, pooling=pooling, progress=progress, **run)
         with stages("zigzag barcode"):
-            warming.join()
-            bars = compute(clouds, k=config.k, max_dim=config.max_dim, progress=False)
-            bars.save(folder.path("barcode.csv"))
-            bars.save(folder.path("barcode.npz"))
+            bars = topology.submit(_worker.barcode, clouds, config.k, config.max_dim,
+                                   [folder.path("barcode.csv"), folder.path("barcode.npz")]).result()
         with stages("descriptors and plans"):
             desc = describe(bars, dims=tuple(range(config.max_dim + 1)))
             desc.save(folder.path("descriptors.json"))
@@ -295,19 +289,22 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
             write_json(folder.path("plans.json"), {"n_blocks": plans[0].n_blocks,
                                                    "baselines": {"blocks": m, "why": why_m},
                                                    "plans": [p.to_dict() for p in plans]})
+        drawn = topology.submit(_worker.draw, bars, [p for p in plans if p.criterion.startswith("zigzag")], clouds,
+                                texts, {f"{name}.png": folder.path(f"{name}.png") for name in FIGURES},
+                                folder.path("loops.png"))
         evaluations = ()
         if config.evaluate:
-            evaluations, source = _evaluate(model, tokenizer, texts, plans, config, stages, progress, seen)
+            with one_thread_fewer_while(drawn):  # the other process draws on one core
+                evaluations, source = _evaluate(model, tokenizer, texts, plans, config, stages, progress, seen)
             write_json(folder.path("evaluation.json"),
                        {**({"reference": source} if source else {}),
                         "evaluations": [e.to_dict() for e in evaluations if e.evaluation is not None],
                         "skipped": [e.to_dict() for e in evaluations if e.evaluation is None]})
-        with stages("figures"):
-            draw_figures(bars, [p for p in plans if p.criterion.startswith("zigzag")], folder.path)
-        with stages("persistent loops"):
-            from ..plotting import persistent_loops_section
-
-            loops = tuple(persistent_loops_section(clouds, bars, texts, folder.path))
+        with stages("waiting for the figures"):
+            loops, loops_drawn, drawing = drawn.result()
+        if not loops_drawn:
+            folder.discard("loops.png")
+        stages.seconds.update(drawing)  # in the other process, during the evaluation
         resolved = dataclasses.replace(config, hook=hook, pooling=pooling, n_texts=len(texts),
                                        max_length=clouds.meta.get("max_length"))
         record = _record(config, resolved, model, family, texts_source, clouds, bars, plans, (m, why_m),
@@ -375,7 +372,7 @@ def _evaluate(model, tokenizer, texts, plans, config: RunConfig, stages, progres
         for i, (blocks, plan) in enumerate(todo.items(), 1):
             name = f"evaluate plan {i}/{len(todo)}"
             with stages(name, ticking=False):
-                pruned = prune_model(model, blocks)
+                pruned = prune_model(model, blocks, copy="shared")  # no second copy of the weights
                 done[blocks] = evaluate(model, pruned, tokenizer, texts, k=config.k, reference=reference,
                                         desc=f"{name} ({plan.criterion} {plan.label})", **run)
                 del pruned
