@@ -7,8 +7,11 @@ plans (the topological criterion at each q, and the angular-distance and
 Block-Influence baselines for the same number of blocks) → optionally the
 full model's reference outputs (a pass of their own only when the extraction
 pass cannot give them exactly: causal LMs) and one pass of each pruned model →
-figures and ``report.md``. Where the report goes, and
-what it may replace, is :mod:`zigzag.report.folder`'s job.
+figures and ``report.md``. The barcode, the figures and the persistent loops
+are made in a second process (:mod:`zigzag.report._worker`) that loads its
+kernels while this one imports torch and draws while this one evaluates.
+Where the report goes, and what it may replace, is
+:mod:`zigzag.report.folder`'s job.
 """
 
 from __future__ import annotations
