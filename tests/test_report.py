@@ -58,6 +58,35 @@ def ran(tmp_path_factory):
     return {"out": out, "result": results[0], "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 
+def test_in_a_daemonic_process_the_second_process_is_a_thread_and_the_report_is_the_same(ran, tmp_path,
+                                                                                          monkeypatch):
+    """A multiprocessing or dask worker may not start processes: the same work runs in a thread."""
+    import multiprocessing
+    import types
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    import zigzag.report.run
+
+    monkeypatch.setattr(zigzag.report.run.multiprocessing, "current_process",
+                        lambda: types.SimpleNamespace(daemon=True))
+    assert type(zigzag.report.run._second_process()).__name__ == "ThreadPoolExecutor"
+    monkeypatch.setattr(matplotlib, "use", mock.Mock(side_effect=AssertionError("library code called matplotlib.use")))
+    figures_before = plt.get_fignums()
+    out = tmp_path / "threaded"
+    assert main(["run", *RUN, "--out", str(out)]) == 0
+    assert plt.get_fignums() == figures_before  # drawn on Figure objects, no pyplot state
+    first = json.loads((ran["out"] / "run.json").read_text())["files"]
+    assert json.loads((out / "run.json").read_text())["files"].keys() == first.keys()
+    for name in ("barcode.csv", "evaluation.json"):
+        assert (out / name).read_bytes() == (ran["out"] / name).read_bytes(), name
+    plans = [json.loads((folder / "plans.json").read_text())["plans"] for folder in (out, ran["out"])]
+    assert [{k: v for k, v in p.items() if k != "params"} for p in plans[0]] == \
+        [{k: v for k, v in p.items() if k != "params"} for p in plans[1]]  # (params hold the barcode's timings)
+    assert multiprocessing.current_process().daemon  # (the patch held for the whole run)
+
+
 @pytest.fixture(scope="module")
 def report(ran):
     return ran["out"]

@@ -22,7 +22,7 @@ import logging
 import multiprocessing
 import platform
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -219,6 +219,17 @@ def _baseline_size(config: RunConfig, plans) -> tuple:
     return None, "no zigzag plan removes a block without being degenerate, so the baselines were not made"
 
 
+def _second_process():
+    """An executor for :mod:`._worker`: a spawned process, or a thread where this process may have no children.
+
+    A daemonic process (a multiprocessing or dask worker) cannot start one.
+    """
+    if multiprocessing.current_process().daemon:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="zigzag-report")
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker.ignore_interrupts)
+
+
 def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> RunResult:
     """Run the whole pruning-criterion pipeline and write the report folder.
 
@@ -261,9 +272,7 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
     # the second process loads the kernels and matplotlib while this one imports torch, then makes the barcode and
     # draws the figures while this one evaluates; leaving the block waits for it, so nothing is written into the
     # folder once it is cleaned up
-    with ReportFolder(config.out, overwrite=config.overwrite) as folder, \
-            ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                initializer=_worker.ignore_interrupts) as topology:
+    with ReportFolder(config.out, overwrite=config.overwrite) as folder, _second_process() as topology:
         topology.submit(_worker.prepare)
         with stages("load model and texts"):
             model, tokenizer = load_model(config.model)
