@@ -127,8 +127,9 @@ def parameters(result) -> list:
 def timing(result) -> list:
     lines = ["## Time per stage", "", "| stage | seconds |", "| --- | --- |"]
     lines += [f"| {name} | {seconds:.1f} |" for name, seconds in result.seconds.items()]
-    lines += ["", "A second process computes the barcode and draws the figures and the persistent loops; the last two "
-              "run while the plans are evaluated, so their times overlap the evaluation's."]
+    lines += ["", "The barcode, the figures and the persistent loops are made beside the model's work (in a second "
+              "process); the figures and the loops are drawn while the plans are evaluated, so their times overlap "
+              "the evaluation's."]
     inner = result.record["barcode"].get("timings")
     if inner:
         lines += ["", "Inside the barcode stage: " + ", ".join(
