@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -29,23 +30,25 @@ class Stages:
         start = time.perf_counter()
         stop = threading.Event()
         bar = ticker = None
-        if self.progress and ticking:
+        if self.progress and ticking and _is_terminal(sys.stderr):
             from .._progress import progress_bar
 
             bar = progress_bar(desc=name, bar_format="{desc}: {elapsed}", leave=True)
-            if _is_terminal(bar.fp):  # a log file gets the line once, with the final time
-                ticker = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
-                ticker.start()
+            ticker = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
+            ticker.start()
         try:
             yield
         finally:
             stop.set()
             if ticker is not None:
                 ticker.join()
-            if bar is not None:
                 bar.refresh()
                 bar.close()
             self.seconds[name] = time.perf_counter() - start
+            if self.progress and ticking and bar is None:  # a log file gets the line once, with the final time
+                from tqdm import tqdm
+
+                print(f"{name}: {tqdm.format_interval(self.seconds[name])}", file=sys.stderr, flush=True)
             log.info("%s: %.1f s", name, self.seconds[name])
 
 
