@@ -312,6 +312,18 @@ def test_a_report_file_announced_but_not_written_can_be_taken_back(tmp_path):
     assert set(json.loads((tmp_path / "r" / "run.json").read_text())["files"]) == {"kept.json"}
 
 
+def test_a_script_without_a_main_guard_runs_once_and_gets_its_report(tmp_path):
+    """The second process is spawned; it must not run the caller's script again (as multiprocessing would)."""
+    script = tmp_path / "study.py"
+    script.write_text("from zigzag.report import RunConfig, run_report\n"
+                      "open('runs.txt', 'a').write('ran\\n')\n"
+                      "run_report(RunConfig(n_texts=60, k=4, max_length=32, out='out'), progress=False)\n")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "runs.txt").read_text() == "ran\n"
+    assert "barcode.csv" in json.loads((tmp_path / "out" / "run.json").read_text())["files"]
+
+
 # ---------------------------------------------------------------- nothing a user wrote is ever removed
 def test_run_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path, capsys):
     (tmp_path / "mine").mkdir()

@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import multiprocessing
 import platform
+import sys
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -220,14 +221,36 @@ def _baseline_size(config: RunConfig, plans) -> tuple:
 
 
 def _second_process():
-    """An executor for :mod:`._worker`: a spawned process, or a thread where this process may have no children.
-
-    A daemonic process (a multiprocessing or dask worker) cannot start one.
-    """
+    """An executor for :mod:`._worker`, already loading its kernels: a spawned process, or a thread where this
+    process may not start one (a daemonic multiprocessing or dask worker)."""
     if multiprocessing.current_process().daemon:
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="zigzag-report")
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker.ignore_interrupts)
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zigzag-report")
+    else:
+        executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_worker.ignore_interrupts)
+    with _main_script_hidden():  # the process starts with its first task
+        executor.submit(_worker.prepare)
+    return executor
+
+
+@contextlib.contextmanager
+def _main_script_hidden():
+    """Meanwhile a spawned process does not run the caller's main script again before its tasks.
+
+    The worker needs nothing from it, and a script that calls
+    :func:`run_report` without an ``if __name__ == "__main__":`` guard would
+    otherwise run again in the new process (and fail there).
+    """
+    main = sys.modules["__main__"]
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
+        if "__spec__" not in saved:
+            del main.__spec__
 
 
 def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> RunResult:
@@ -273,7 +296,6 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
     # draws the figures while this one evaluates; leaving the block waits for it, so nothing is written into the
     # folder once it is cleaned up
     with ReportFolder(config.out, overwrite=config.overwrite) as folder, _second_process() as topology:
-        topology.submit(_worker.prepare)
         with stages("load model and texts"):
             model, tokenizer = load_model(config.model)
             texts, texts_source = load_run_texts(config)
