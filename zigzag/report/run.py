@@ -241,7 +241,10 @@ def _main_script_hidden():
     :func:`run_report` without an ``if __name__ == "__main__":`` guard would
     otherwise run again in the new process (and fail there).
     """
-    main = sys.modules["__main__"]
+    main = sys.modules.get("__main__")
+    if main is None:  # an embedded interpreter
+        yield
+        return
     saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
     main.__dict__.pop("__file__", None)
     main.__spec__ = None
