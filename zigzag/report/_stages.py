@@ -48,7 +48,7 @@ class Stages:
             if self.progress and ticking and bar is None:  # a log file gets the line once, with the final time
                 from tqdm import tqdm
 
-                print(f"{name}: {tqdm.format_interval(self.seconds[name])}", file=sys.stderr, flush=True)
+                tqdm.write(f"{name}: {tqdm.format_interval(self.seconds[name])}", file=sys.stderr)
             log.info("%s: %.1f s", name, self.seconds[name])
 
 
