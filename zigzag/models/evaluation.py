@@ -178,6 +178,14 @@ def reference_outputs(model, tokenizer, texts, *, kind: str | None = None, batch
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="reference_outputs")
     max_length, lengths, n_truncated = truncation(model, tokenizer, texts, max_length,
                                                   add_special_tokens=add_special_tokens, caller="reference_outputs")
+    return _reference_pass(model, family, kind, tokenizer, texts, batch_size=batch_size, max_length=max_length,
+                           add_special_tokens=add_special_tokens, device=device, progress=progress, desc=desc,
+                           lengths=lengths, n_truncated=n_truncated)
+
+
+def _reference_pass(model, family, kind, tokenizer, texts, *, batch_size, max_length, add_special_tokens, device,
+                    progress, desc, lengths, n_truncated) -> Reference:
+    """:func:`reference_outputs` on checked arguments, with the texts' token lengths already counted."""
     run = dict(batch_size=batch_size, max_length=max_length, add_special_tokens=add_special_tokens, device=device,
                progress=progress, desc=desc, lengths=lengths)
     common = _reference_fields(model, family, kind, texts, batch_size, max_length, add_special_tokens, n_truncated)
@@ -243,12 +251,11 @@ def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int
     texts = as_texts(texts, minimum=k + 1 if kind == "encoder" else 1, caller="evaluate")
     batch_size = check_int(batch_size, "batch_size", minimum=1, caller="evaluate")
     max_length, lengths, n_truncated = truncation(model, tokenizer, texts, max_length,
-                                                  add_special_tokens=add_special_tokens, caller="evaluate",
-                                                  quiet=reference is None)
+                                                  add_special_tokens=add_special_tokens, caller="evaluate")
     settings = {"batch_size": batch_size, "max_length": max_length, "add_special_tokens": bool(add_special_tokens)}
-    if reference is None:
-        reference = reference_outputs(model, tokenizer, texts, kind=kind, device=device, progress=progress,
-                                      desc="reference", **settings)
+    if reference is None:  # the texts are counted once, for both passes
+        reference = _reference_pass(model, family, kind, tokenizer, texts, device=device, progress=progress,
+                                    desc="reference", lengths=lengths, n_truncated=n_truncated, **settings)
     elif not isinstance(reference, Reference):
         raise InputTypeError(f"reference must be a zigzag.models.Reference from reference_outputs(); "
                              f"got {type(reference).__name__}.")
