@@ -46,17 +46,13 @@ def barcode(clouds, k: int, max_dim: int, paths):
 
 
 def draw(bars, zigzag_plans, clouds, texts, figure_paths: dict, loops_path) -> tuple:
-    """The figures (``figure_paths``: name -> path) and the persistent-loops section (its figure at ``loops_path``).
-
-    Returns the section's markdown lines, whether the loops figure was
-    written, and the seconds of each part.
-    """
+    """The figures (``figure_paths``: name -> path) and the persistent-loops section (its figure at ``loops_path``,
+    when it has one); returns the section's markdown lines and the seconds of each part."""
     from ..plotting import persistent_loops_section
     from .figures import draw_figures
 
     start = time.perf_counter()
     draw_figures(bars, zigzag_plans, lambda name: figure_paths[name])
     middle = time.perf_counter()
-    written = []
-    loops = tuple(persistent_loops_section(clouds, bars, texts, lambda name: written.append(name) or loops_path))
-    return loops, bool(written), {"figures": middle - start, "persistent loops": time.perf_counter() - middle}
+    loops = tuple(persistent_loops_section(clouds, bars, texts, lambda name: loops_path))
+    return loops, {"figures": middle - start, "persistent loops": time.perf_counter() - middle}

@@ -338,8 +338,8 @@ def run_report(config: RunConfig = RunConfig(), *, progress: bool = True) -> Run
                         "evaluations": [e.to_dict() for e in evaluations if e.evaluation is not None],
                         "skipped": [e.to_dict() for e in evaluations if e.evaluation is None]})
         with stages("waiting for the figures"):
-            loops, loops_drawn, drawing = drawn.result()
-        if not loops_drawn:
+            loops, drawing = drawn.result()
+        if not folder.path("loops.png").exists():  # no loop to draw
             folder.discard("loops.png")
         stages.seconds.update(drawing)  # in the other process, during the evaluation
         resolved = dataclasses.replace(config, hook=hook, pooling=pooling, n_texts=len(texts),
