@@ -29,6 +29,7 @@ import numpy as np
 
 from ._frozen import FrozenRecord
 from ._validation import check_int, check_option
+from .adapters.tokens import DEFAULT_BATCH_SIZE
 from .errors import InputError
 from .pruning import PrunePlan
 
@@ -177,7 +178,7 @@ class _Sums:
                               self.cosine_tokens / self.n_tokens, self.n_texts, self.n_tokens, meta)
 
 
-def block_distances(model, tokenizer, texts, *, batch_size: int = 32, max_length: int | None = None, device=None,
+def block_distances(model, tokenizer, texts, *, batch_size: int = DEFAULT_BATCH_SIZE, max_length: int | None = None, device=None,
                     add_special_tokens: bool | None = None, padding_side: str | None = None,
                     progress: bool = True) -> BlockDistances:
     """Run texts through a transformers model and measure how much each span of blocks turns the residual stream.

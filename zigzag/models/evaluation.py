@@ -26,7 +26,7 @@ import numpy as np
 
 from .._frozen import FrozenRecord
 from .._validation import check_int, check_option
-from ..adapters.tokens import truncation
+from ..adapters.tokens import DEFAULT_BATCH_SIZE, truncation
 from ..errors import InputError, InputTypeError
 from ..knn import knn_indices
 from ..texts import as_texts, texts_sha256
@@ -151,7 +151,7 @@ def _n_blocks(model, family) -> int:
     return len(model.base_model.get_submodule(family.blocks))
 
 
-def reference_outputs(model, tokenizer, texts, *, kind: str | None = None, batch_size: int = 32,
+def reference_outputs(model, tokenizer, texts, *, kind: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
                       max_length: int | None = None, add_special_tokens: bool = True, device=None,
                       progress: bool = True, desc: str = "reference") -> Reference:
     """Run the full model once and keep what :func:`evaluate` compares every pruned model with.
@@ -204,7 +204,7 @@ def _reference_fields(model, family, kind, texts, batch_size, max_length, add_sp
     return dict(kind=kind, n_blocks=_n_blocks(model, family), n_texts=len(texts), params=params)
 
 
-def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int = 5, batch_size: int = 32,
+def evaluate(model, pruned, tokenizer, texts, *, kind: str | None = None, k: int = 5, batch_size: int = DEFAULT_BATCH_SIZE,
              max_length: int | None = None, add_special_tokens: bool = True, device=None,
              reference: Reference | None = None, progress: bool = True, desc: str = "evaluate") -> Evaluation:
     """Compare a pruned model with the full one on the same texts.

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..adapters.tokens import truncation
+from ..adapters.tokens import DEFAULT_BATCH_SIZE, truncation
 from ..texts import as_texts
 from .evaluation import (Reference, _encoder_padding, _pooled_embeddings, _reference_fields, _resolve_kind,
                          _runner)
@@ -53,7 +53,7 @@ class ReferenceRecorder:
             self._handle.remove()
             self._handle = None
 
-    def reference(self, tokenizer, texts, *, batch_size: int = 32, max_length: int | None = None,
+    def reference(self, tokenizer, texts, *, batch_size: int = DEFAULT_BATCH_SIZE, max_length: int | None = None,
                   add_special_tokens: bool = True, device=None) -> Reference | None:
         """The :class:`Reference` that ``reference_outputs`` would compute with these settings, or None.
 
